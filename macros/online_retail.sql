@@ -1,0 +1,91 @@
+{#-
+    Reader for the UCI "Online Retail" file (SPEC section 9), in either published layout:
+    "Online Retail" (InvoiceNo, UnitPrice, CustomerID) or "Online Retail II" (Invoice, Price,
+    Customer ID); Parquet or CSV; ids as integers, floats or text; dates as timestamps or text.
+    Returns the eight columns under fixed names, as text, plus _source_file and _source_row.
+-#}
+
+{% macro online_retail_layout() -%}
+    {{ return({
+        'invoice_no': ['invoiceno', 'invoice'],
+        'stock_code': ['stockcode'],
+        'description': ['description'],
+        'quantity': ['quantity'],
+        'invoice_date': ['invoicedate'],
+        'unit_price': ['unitprice', 'price'],
+        'customer_id': ['customerid'],
+        'country': ['country'],
+    }) }}
+{%- endmacro %}
+
+{% macro read_online_retail() -%}
+    {%- set layout = online_retail_layout() -%}
+    {%- if not execute or source_system() != 'online_retail' -%}
+        {{ return(empty_relation(layout.keys() | list)) }}
+    {%- endif -%}
+    {%- set path = var('online_retail_path') | string | trim -%}
+    {%- set found = run_query('select file from glob(' ~ sql_string(path) ~ ') order by file') -%}
+    {%- if found | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "online retail: file '" ~ path ~ "' not found. Set var online_retail_path (or env"
+            ~ " SEGMENT_ONLINE_RETAIL_PATH) to the .parquet or .csv file."
+        ) }}
+    {%- endif -%}
+    {%- set files = found.columns[0].values() | list -%}
+    {%- set format = 'parquet' if path.lower().endswith('.parquet') else 'csv' -%}
+    {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
+    {%- set present = {} -%}
+    {%- for name in described.columns[0].values() -%}
+        {%- do present.update({name | lower | replace(' ', '') | replace('_', ''): name}) -%}
+    {%- endfor -%}
+    {%- set chosen = {} -%}
+    {%- for column, candidates in layout.items() -%}
+        {%- for candidate in candidates if candidate in present and column not in chosen -%}
+            {%- do chosen.update({column: present[candidate]}) -%}
+        {%- endfor -%}
+        {%- if column not in chosen -%}
+            {{ exceptions.raise_compiler_error(
+                "online retail: " ~ path ~ " has no column for " ~ column ~ " (expected one of "
+                ~ candidates | join(', ') ~ ", case and spaces ignored). Its columns are: "
+                ~ described.columns[0].values() | join(', ')
+                ~ ". Use the 'Online Retail' or 'Online Retail II' layout."
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
+    select
+    {%- for column in layout.keys() %}
+        cast("{{ chosen[column] }}" as varchar) as {{ column }},
+    {%- endfor %}
+        filename as _source_file,
+    {%- if format == 'parquet' %}
+        file_row_number + 1 as _source_row
+    {%- else %}
+        row_number() over (partition by filename) as _source_row
+    {%- endif %}
+    from {{ file_reader(format, files) }}
+{%- endmacro %}
+
+{% macro online_retail_day_first() -%}
+    {#- True when a text date of the file starts with a number above 12 (day/month/year). -#}
+    {%- if not execute or source_system() != 'online_retail' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set probe = run_query(
+        "select count(*) from (" ~ read_online_retail() ~ ") as lines"
+        ~ " where try_cast(regexp_extract(invoice_date, '^\\s*([0-9]{1,2})[/.-]', 1) as integer) > 12"
+    ) -%}
+    {{ return(probe.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{% macro parse_online_retail_date(column) -%}
+    {#- ISO text or timestamps first; else month-first (US) or day-first text, chosen per file. -#}
+    {%- if online_retail_day_first() -%}
+        {%- set formats = ['%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d-%m-%Y %H:%M', '%d-%m-%Y %H:%M:%S', '%d.%m.%Y %H:%M'] -%}
+    {%- else -%}
+        {%- set formats = ['%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m-%d-%Y %H:%M', '%m-%d-%Y %H:%M:%S', '%m/%d/%y %H:%M'] -%}
+    {%- endif -%}
+    coalesce(
+        {{ parse_timestamp(column) }},
+        try_strptime({{ clean_text(column) }}, [{% for format in formats %}'{{ format }}'{% if not loop.last %}, {% endif %}{% endfor %}])
+    )
+{%- endmacro %}

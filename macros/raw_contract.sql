@@ -1,0 +1,165 @@
+{#-
+    The raw data contract: one entity per `<entity>.parquet`, `<entity>.csv` or folder `<entity>/`
+    of parts, in the folder named by var raw_data_path. Column names are fixed; only `contacts`
+    and `orders` are required, and within them only the columns listed as required.
+-#}
+
+{% macro raw_contract() -%}
+    {{ return({
+        'contacts': {
+            'required': true,
+            'required_columns': ['contact_id'],
+            'columns': [
+                'contact_id', 'email', 'first_name', 'last_name', 'created_at', 'subscribed_at',
+                'email_consent', 'sms_consent', 'unsubscribed_at', 'birth_date', 'gender', 'city',
+                'region', 'country_code', 'postal_code', 'latitude', 'longitude', 'acquisition_source',
+            ],
+        },
+        'orders': {
+            'required': true,
+            'required_columns': ['order_id', 'contact_id', 'ordered_at', 'status', 'amount_net'],
+            'columns': [
+                'order_id', 'contact_id', 'ordered_at', 'status', 'currency', 'amount_net',
+                'amount_gross', 'discount_code',
+            ],
+        },
+        'refunds': {
+            'required': false,
+            'required_columns': ['refund_id', 'refunded_at', 'amount_net'],
+            'columns': ['refund_id', 'order_id', 'contact_id', 'refunded_at', 'amount_net'],
+        },
+        'order_items': {
+            'required': false,
+            'required_columns': ['order_id', 'line_number'],
+            'columns': ['order_id', 'line_number', 'product_id', 'quantity', 'unit_price_net'],
+        },
+        'products': {
+            'required': false,
+            'required_columns': ['product_id'],
+            'columns': ['product_id', 'product_name', 'category', 'price_net'],
+        },
+        'carts': {
+            'required': false,
+            'required_columns': ['cart_id'],
+            'columns': ['cart_id', 'contact_id', 'created_at', 'updated_at', 'value_net', 'order_id'],
+        },
+        'web_events': {
+            'required': false,
+            'required_columns': ['event_id', 'event_type', 'occurred_at'],
+            'columns': [
+                'event_id', 'contact_id', 'anonymous_id', 'session_id', 'event_type', 'occurred_at',
+                'product_id', 'page_url', 'duration_seconds', 'channel',
+            ],
+        },
+        'email_events': {
+            'required': false,
+            'required_columns': ['event_id', 'contact_id', 'event_type', 'occurred_at'],
+            'columns': ['event_id', 'contact_id', 'campaign_id', 'event_type', 'occurred_at'],
+        },
+    }) }}
+{%- endmacro %}
+
+{% macro sql_string(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro find_entity_files(base_path, entity) -%}
+    {#- The files of one entity, as (format, [paths]); the first layout that matches wins. -#}
+    {%- set patterns = [
+        ('parquet', base_path ~ '/' ~ entity ~ '.parquet'),
+        ('csv', base_path ~ '/' ~ entity ~ '.csv'),
+        ('csv', base_path ~ '/' ~ entity ~ '.csv.gz'),
+        ('parquet', base_path ~ '/' ~ entity ~ '/*.parquet'),
+        ('csv', base_path ~ '/' ~ entity ~ '/*.csv'),
+        ('csv', base_path ~ '/' ~ entity ~ '/*.csv.gz'),
+    ] -%}
+    {%- for format, pattern in patterns -%}
+        {%- set found = run_query('select file from glob(' ~ sql_string(pattern) ~ ') order by file') -%}
+        {%- if found | length > 0 -%}
+            {{ return((format, found.columns[0].values() | list)) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return((none, [])) }}
+{%- endmacro %}
+
+{% macro file_reader(format, files) -%}
+    {%- set file_list -%}
+        [{% for file in files %}{{ sql_string(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
+    {%- endset -%}
+    {%- if format == 'parquet' -%}
+        read_parquet({{ file_list }}, union_by_name = true, filename = true, file_row_number = true)
+    {%- else -%}
+        read_csv({{ file_list }}, all_varchar = true, header = true, union_by_name = true, filename = true)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro empty_relation(columns) -%}
+    select
+    {%- for column in columns %}
+        cast(null as varchar) as {{ column }},
+    {%- endfor %}
+        cast(null as varchar) as _source_file,
+        cast(null as bigint) as _source_row
+    where false
+{%- endmacro %}
+
+{% macro read_raw_entity(entity) -%}
+    {#-
+        Every contract column of `entity` as text, plus _source_file and _source_row (1-based data
+        row in its file). A missing optional file or column reads as empty, with one log line; a
+        missing required file or column stops the build with a message naming it.
+    -#}
+    {%- set contract = raw_contract()[entity] -%}
+    {%- if not execute or source_system() != 'raw' -%}
+        {{ return(empty_relation(contract['columns'])) }}
+    {%- endif -%}
+    {%- set base_path = var('raw_data_path') | string | trim -%}
+    {%- set format, files = find_entity_files(base_path, entity) -%}
+    {%- if files | length == 0 -%}
+        {%- if contract['required'] -%}
+            {{ exceptions.raise_compiler_error(
+                "raw contract: required file '" ~ entity ~ "' not found in raw_data_path '" ~ base_path
+                ~ "' (looked for " ~ entity ~ ".parquet, " ~ entity ~ ".csv[.gz] and " ~ entity
+                ~ "/*.parquet|csv). Point var raw_data_path (or env SEGMENT_RAW_DATA_PATH) at the export"
+                ~ " folder, or run `make demo-data` to generate the demo store."
+            ) }}
+        {%- endif -%}
+        {{ log("raw contract: no " ~ entity ~ " file in " ~ base_path ~ "; " ~ entity ~ " is empty", info=true) }}
+        {{ return(empty_relation(contract['columns'])) }}
+    {%- endif -%}
+    {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
+    {%- set present = {} -%}
+    {%- for name in described.columns[0].values() -%}
+        {%- do present.update({name | lower | trim: name}) -%}
+    {%- endfor -%}
+    {%- set shown = files[0] if files | length == 1 else base_path ~ '/' ~ entity ~ '/ (' ~ files | length ~ ' files)' -%}
+    {%- set missing = [] -%}
+    {%- for column in contract['columns'] if column not in present -%}
+        {%- do missing.append(column) -%}
+    {%- endfor -%}
+    {%- for column in contract['required_columns'] if column in missing -%}
+        {{ exceptions.raise_compiler_error(
+            "raw contract: required column '" ~ column ~ "' is missing in " ~ shown
+            ~ ". Its columns are: " ~ (described.columns[0].values() | join(', '))
+            ~ ". Rename the column in the export (names are fixed, see README 'Raw data contract')."
+        ) }}
+    {%- endfor -%}
+    {%- if missing | length > 0 -%}
+        {{ log("raw contract: " ~ shown ~ " has no column " ~ missing | join(', ') ~ "; read as empty", info=true) }}
+    {%- endif -%}
+    select
+    {%- for column in contract['columns'] %}
+        {%- if column in present %}
+        cast("{{ present[column] }}" as varchar) as {{ column }},
+        {%- else %}
+        cast(null as varchar) as {{ column }},
+        {%- endif %}
+    {%- endfor %}
+        filename as _source_file,
+    {%- if format == 'parquet' %}
+        file_row_number + 1 as _source_row
+    {%- else %}
+        row_number() over (partition by filename) as _source_row
+    {%- endif %}
+    from {{ file_reader(format, files) }}
+{%- endmacro %}

@@ -1,0 +1,77 @@
+{#- Typed access to the project's vars, with a clear error for a bad value. -#}
+
+{% macro as_of_date() -%}
+    {#- The as-of date as a SQL date literal; var as_of_date, default today in UTC. -#}
+    {%- set raw = var('as_of_date', none) -%}
+    {%- if raw is none or (raw | string | trim) == '' -%}
+        {%- set day = modules.datetime.datetime.now(modules.datetime.timezone.utc).date() -%}
+    {%- else -%}
+        {%- set text = raw | string | trim -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+            {{ exceptions.raise_compiler_error(
+                "var as_of_date: '" ~ text ~ "' is not a date; write it as YYYY-MM-DD, e.g. --vars '{as_of_date: 2024-06-30}'"
+            ) }}
+        {%- endif -%}
+        {%- set day = modules.datetime.datetime.strptime(text, '%Y-%m-%d').date() -%}
+    {%- endif -%}
+    date '{{ day.isoformat() }}'
+{%- endmacro %}
+
+{% macro int_var(name, allow_null=false) -%}
+    {#- A whole-number var rendered as SQL; `null` when empty and allowed. -#}
+    {%- set raw = var(name, none) -%}
+    {%- if raw is none or (raw | string | trim) in ('', 'none', 'null') -%}
+        {%- if allow_null -%}
+            null
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a whole number of days or orders, not empty") }}
+        {%- endif -%}
+    {%- else -%}
+        {%- set text = raw | string | trim -%}
+        {%- if not modules.re.match('^[0-9]+$', text) -%}
+            {{ exceptions.raise_compiler_error("var " ~ name ~ ": '" ~ text ~ "' is not a whole number >= 0") }}
+        {%- endif -%}
+        {{ text | int }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro source_system() -%}
+    {%- set value = var('source_system', 'raw') | string | trim -%}
+    {%- if value not in ('raw', 'online_retail') -%}
+        {{ exceptions.raise_compiler_error("var source_system: '" ~ value ~ "' is unknown; use raw or online_retail") }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{% macro rfm_scoring() -%}
+    {%- set value = var('rfm_scoring', 'quantile') | string | trim -%}
+    {%- if value not in ('quantile', 'thresholds') -%}
+        {{ exceptions.raise_compiler_error("var rfm_scoring: '" ~ value ~ "' is unknown; use quantile or thresholds") }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{% macro store_currency() -%}
+    {#- The store currency as a SQL expression: the var, or null (resolved from the data). -#}
+    {%- set raw = var('store_currency', none) -%}
+    {%- if raw is none or (raw | string | trim) == '' -%}
+        null
+    {%- else -%}
+        '{{ raw | string | trim | upper }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro days_since(timestamp_column) -%}
+    {#- Whole UTC days from the event's date to the as-of date (0 = on the as-of date). -#}
+    date_diff('day', cast({{ timestamp_column }} as date), {{ as_of_date() }})
+{%- endmacro %}
+
+{% macro in_rfm_window(days_expression) -%}
+    {#- True when a day count falls in the RFM window (var rfm_window_days; empty = all history). -#}
+    {%- set window = int_var('rfm_window_days', allow_null=true) | trim -%}
+    {%- if window == 'null' -%}
+        true
+    {%- else -%}
+        ({{ days_expression }}) <= {{ window }}
+    {%- endif -%}
+{%- endmacro %}

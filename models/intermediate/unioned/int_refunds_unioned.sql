@@ -1,0 +1,30 @@
+-- Refunds of the active source system (Online Retail: cancellation invoices).
+with
+
+raw_refunds as (
+    select * from {{ ref('stg_raw__refunds') }}
+),
+
+online_retail_refunds as (
+    select * from {{ ref('stg_online_retail__refunds') }}
+),
+
+unioned as (
+    select
+        refund_id,
+        contact_id,
+        refunded_at,
+        amount_net
+    from raw_refunds
+
+    union all
+
+    select
+        refund_id,
+        contact_id,
+        refunded_at,
+        amount_net
+    from online_retail_refunds
+)
+
+select * from unioned

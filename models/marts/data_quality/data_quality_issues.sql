@@ -1,0 +1,93 @@
+-- Every raw row that could not be used as it was: rejected rows and emptied values, with the
+-- reason and the raw row, so nothing is dropped silently.
+{%- set entities = [
+    ('contacts', 'base_raw__contacts'),
+    ('orders', 'base_raw__orders'),
+    ('refunds', 'base_raw__refunds'),
+    ('order_items', 'base_raw__order_items'),
+    ('products', 'base_raw__products'),
+    ('carts', 'base_raw__carts'),
+    ('web_events', 'base_raw__web_events'),
+    ('email_events', 'base_raw__email_events'),
+    ('online_retail_lines', 'base_online_retail__lines'),
+] %}
+
+with
+
+{% for entity, model in entities %}
+{{ entity }}_flagged as (
+    select
+        '{{ entity }}' as entity,
+        record_key,
+        dq_failure,
+        dq_emptied_columns,
+        _source_file,
+        _source_row,
+        to_json(raw_row) as raw_row
+    from {{ ref(model) }}
+    where dq_failure is not null or len(dq_emptied_columns) > 0
+),
+
+{% endfor %}
+flagged as (
+    {%- for entity, model in entities %}
+    select * from {{ entity }}_flagged
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+rejected_rows as (
+    select
+        entity,
+        record_key,
+        dq_failure.column as column_name,
+        dq_failure.reason as reason,
+        case when dq_failure.reason = 'duplicate_key' or dq_failure.reason = 'duplicate_row' then 'duplicate_dropped' else 'row_rejected' end as action,
+        _source_file,
+        _source_row,
+        raw_row
+    from flagged
+    where dq_failure is not null
+),
+
+emptied_values as (
+    select
+        entity,
+        record_key,
+        unnest(dq_emptied_columns) as column_name,
+        'unparseable_value' as reason,
+        'value_emptied' as action,
+        _source_file,
+        _source_row,
+        raw_row
+    from flagged
+    where dq_failure is null
+),
+
+issues as (
+    select * from rejected_rows
+    union all
+    select * from emptied_values
+),
+
+final as (
+    select
+        entity,
+        _source_file as source_file,
+        cast(_source_row as bigint) as source_row,
+        record_key,
+        column_name,
+        reason,
+        action,
+        case
+            when column_name = 'all columns' then null
+            else json_extract_string(raw_row, '$.' || split_part(column_name, ',', 1))
+        end as raw_value,
+        raw_row,
+        {{ as_of_date() }} as as_of_date
+    from issues
+)
+
+select * from final

@@ -1,0 +1,59 @@
+-- One row per (contact, segment family, segment) as of the date: what activation pushes.
+with
+
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+memberships as (
+    select
+        contact_id,
+        'rfm' as segment_family,
+        rfm_segment as segment
+    from segments
+
+    union all
+
+    select
+        contact_id,
+        'lifecycle' as segment_family,
+        lifecycle_stage as segment
+    from segments
+
+    union all
+
+    select
+        contact_id,
+        'focus' as segment_family,
+        focus_segment as segment
+    from segments
+    where focus_segment is not null
+),
+
+final as (
+    select
+        memberships.contact_id,
+        segments.as_of_date,
+        memberships.segment_family,
+        memberships.segment,
+        -- A stable slug for tags and list names: 'Can''t Lose Them' -> 'cant_lose_them'.
+        memberships.segment_family || ':' || trim(
+            regexp_replace(lower(replace(memberships.segment, '''', '')), '[^a-z0-9]+', '_', 'g'), '_'
+        ) as segment_key,
+        segments.email,
+        segments.first_name,
+        segments.last_name,
+        coalesce(segments.email_consent, false) as email_consent,
+        coalesce(segments.sms_consent, false) as sms_consent,
+        segments.unsubscribed_at is not null as is_unsubscribed,
+        (
+            segments.email is not null
+            and coalesce(segments.email_consent, false)
+            and segments.unsubscribed_at is null
+        ) as is_email_reachable
+    from memberships
+    inner join segments
+        on memberships.contact_id = segments.contact_id
+)
+
+select * from final

@@ -1,0 +1,84 @@
+with
+
+source as (
+    {{ read_raw_entity('contacts') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('source.contact_id') }} as contact_id,
+        lower({{ clean_text('source.email') }}) as email,
+        {{ clean_text('source.first_name') }} as first_name,
+        {{ clean_text('source.last_name') }} as last_name,
+        {{ parse_timestamp('source.created_at') }} as created_at,
+        {{ parse_timestamp('source.subscribed_at') }} as subscribed_at,
+        {{ parse_boolean('source.email_consent') }} as email_consent,
+        {{ parse_boolean('source.sms_consent') }} as sms_consent,
+        {{ parse_timestamp('source.unsubscribed_at') }} as unsubscribed_at,
+        {{ parse_date('source.birth_date') }} as birth_date,
+        lower({{ clean_text('source.gender') }}) as gender,
+        {{ clean_text('source.city') }} as city,
+        {{ clean_text('source.region') }} as region,
+        upper({{ clean_text('source.country_code') }}) as country_code,
+        {{ clean_text('source.postal_code') }} as postal_code,
+        {{ parse_double('source.latitude') }} as latitude,
+        {{ parse_double('source.longitude') }} as longitude,
+        lower({{ clean_text('source.acquisition_source') }}) as acquisition_source,
+        source._source_file,
+        source._source_row,
+        source as raw_row
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ dq_first_failure([
+            ("contact_id is null", 'missing_key', 'contact_id'),
+        ]) }} as dq_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('raw_row.created_at', 'created_at'), 'created_at'),
+            (is_unparseable('raw_row.subscribed_at', 'subscribed_at'), 'subscribed_at'),
+            (is_unparseable('raw_row.unsubscribed_at', 'unsubscribed_at'), 'unsubscribed_at'),
+            (is_unparseable('raw_row.birth_date', 'birth_date'), 'birth_date'),
+            (is_unparseable('raw_row.email_consent', 'email_consent'), 'email_consent'),
+            (is_unparseable('raw_row.sms_consent', 'sms_consent'), 'sms_consent'),
+            (is_unparseable('raw_row.latitude', 'latitude'), 'latitude'),
+            (is_unparseable('raw_row.longitude', 'longitude'), 'longitude'),
+        ]) }} as dq_emptied_columns
+    from parsed
+),
+
+ranked as (
+    select
+        *,
+        {{ dq_duplicate_rank(['contact_id'], 'created_at desc nulls last') }} as dq_duplicate_rank
+    from checked
+),
+
+final as (
+    select
+        contact_id,
+        email,
+        first_name,
+        last_name,
+        created_at,
+        subscribed_at,
+        email_consent,
+        sms_consent,
+        unsubscribed_at,
+        birth_date,
+        gender,
+        city,
+        region,
+        country_code,
+        postal_code,
+        latitude,
+        longitude,
+        acquisition_source,
+        contact_id as record_key,
+        {{ dq_finalise('contact_id') }}
+    from ranked
+)
+
+select * from final

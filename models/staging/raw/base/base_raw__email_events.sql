@@ -1,0 +1,61 @@
+with
+
+source as (
+    {{ read_raw_entity('email_events') }}
+),
+
+contacts as (
+    select contact_id from {{ ref('stg_raw__contacts') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('source.event_id') }} as event_id,
+        {{ clean_text('source.contact_id') }} as contact_id,
+        {{ clean_text('source.campaign_id') }} as campaign_id,
+        lower({{ clean_text('source.event_type') }}) as event_type,
+        {{ parse_timestamp('source.occurred_at') }} as occurred_at,
+        source._source_file,
+        source._source_row,
+        source as raw_row
+    from source
+),
+
+checked as (
+    select
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.event_id is null", 'missing_key', 'event_id'),
+            ("parsed.contact_id is null", 'missing_key', 'contact_id'),
+            (is_unparseable('parsed.raw_row.occurred_at', 'parsed.occurred_at'), 'unparseable_timestamp', 'occurred_at'),
+            ("parsed.occurred_at is null", 'missing_required_value', 'occurred_at'),
+            ("parsed.event_type is null", 'missing_required_value', 'event_type'),
+            ("parsed.event_type not in ('sent', 'delivered', 'open', 'click', 'bounce', 'unsubscribe', 'complaint')", 'unknown_event_type', 'event_type'),
+            ("contacts.contact_id is null", 'unknown_contact', 'contact_id'),
+        ]) }} as dq_failure,
+        {{ dq_emptied_columns([]) }} as dq_emptied_columns
+    from parsed
+    left join contacts
+        on parsed.contact_id = contacts.contact_id
+),
+
+ranked as (
+    select
+        *,
+        {{ dq_duplicate_rank(['event_id'], 'occurred_at desc nulls last') }} as dq_duplicate_rank
+    from checked
+),
+
+final as (
+    select
+        event_id,
+        contact_id,
+        campaign_id,
+        event_type,
+        occurred_at,
+        event_id as record_key,
+        {{ dq_finalise('event_id') }}
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,101 @@
+with
+
+source as (
+    {{ read_raw_entity('orders') }}
+),
+
+contacts as (
+    select contact_id from {{ ref('stg_raw__contacts') }}
+),
+
+currency_rates as (
+    select * from {{ ref('currency_rates') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('source.order_id') }} as order_id,
+        {{ clean_text('source.contact_id') }} as contact_id,
+        {{ parse_timestamp('source.ordered_at') }} as ordered_at,
+        lower({{ clean_text('source.status') }}) as status,
+        upper({{ clean_text('source.currency') }}) as currency,
+        {{ parse_decimal('source.amount_net') }} as amount_net,
+        {{ parse_decimal('source.amount_gross') }} as amount_gross,
+        {{ clean_text('source.discount_code') }} as discount_code,
+        source._source_file,
+        source._source_row,
+        source as raw_row
+    from source
+),
+
+store as (
+    -- The store currency: the var, else the currency most orders carry.
+    select
+        coalesce(
+            {{ store_currency() }},
+            (select mode(parsed.currency) from parsed where parsed.currency is not null)
+        ) as store_currency
+),
+
+converted as (
+    select
+        parsed.*,
+        store.store_currency,
+        case
+            when parsed.currency is null or parsed.currency = store.store_currency then 1
+            else currency_rates.rate_to_store_currency
+        end as exchange_rate
+    from parsed
+    cross join store
+    left join currency_rates
+        on parsed.currency = upper(trim(currency_rates.currency))
+),
+
+checked as (
+    select
+        converted.*,
+        {{ dq_first_failure([
+            ("converted.order_id is null", 'missing_key', 'order_id'),
+            ("converted.contact_id is null", 'missing_key', 'contact_id'),
+            (is_unparseable('converted.raw_row.ordered_at', 'converted.ordered_at'), 'unparseable_timestamp', 'ordered_at'),
+            (is_unparseable('converted.raw_row.amount_net', 'converted.amount_net'), 'unparseable_number', 'amount_net'),
+            ("converted.ordered_at is null", 'missing_required_value', 'ordered_at'),
+            ("converted.amount_net is null", 'missing_required_value', 'amount_net'),
+            ("converted.status is null", 'missing_required_value', 'status'),
+            ("converted.status not in ('completed', 'cancelled', 'pending')", 'unknown_status', 'status'),
+            ("contacts.contact_id is null", 'unknown_contact', 'contact_id'),
+            ("converted.exchange_rate is null", 'currency_without_rate', 'currency'),
+        ]) }} as dq_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('converted.raw_row.amount_gross', 'converted.amount_gross'), 'amount_gross'),
+        ]) }} as dq_emptied_columns
+    from converted
+    left join contacts
+        on converted.contact_id = contacts.contact_id
+),
+
+ranked as (
+    select
+        *,
+        {{ dq_duplicate_rank(['order_id'], 'ordered_at desc nulls last') }} as dq_duplicate_rank
+    from checked
+),
+
+final as (
+    select
+        order_id,
+        contact_id,
+        ordered_at,
+        status,
+        coalesce(currency, store_currency) as currency,
+        store_currency,
+        exchange_rate,
+        cast(amount_net * exchange_rate as decimal(18, 4)) as amount_net,
+        cast(amount_gross * exchange_rate as decimal(18, 4)) as amount_gross,
+        discount_code,
+        order_id as record_key,
+        {{ dq_finalise('order_id') }}
+    from ranked
+)
+
+select * from final

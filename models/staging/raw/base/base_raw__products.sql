@@ -1,0 +1,49 @@
+with
+
+source as (
+    {{ read_raw_entity('products') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('source.product_id') }} as product_id,
+        {{ clean_text('source.product_name') }} as product_name,
+        {{ clean_text('source.category') }} as category,
+        {{ parse_decimal('source.price_net') }} as price_net,
+        source._source_file,
+        source._source_row,
+        source as raw_row
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ dq_first_failure([
+            ("product_id is null", 'missing_key', 'product_id'),
+        ]) }} as dq_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('raw_row.price_net', 'price_net'), 'price_net'),
+        ]) }} as dq_emptied_columns
+    from parsed
+),
+
+ranked as (
+    select
+        *,
+        {{ dq_duplicate_rank(['product_id'], 'product_name desc nulls last') }} as dq_duplicate_rank
+    from checked
+),
+
+final as (
+    select
+        product_id,
+        product_name,
+        category,
+        price_net,
+        product_id as record_key,
+        {{ dq_finalise('product_id') }}
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,24 @@
+-- The usable orders of the raw contract: parsed, deduplicated; the rest is in data_quality_issues.
+with
+
+checked as (
+    select * from {{ ref('base_raw__orders') }}
+),
+
+usable as (
+    select
+        order_id,
+        contact_id,
+        ordered_at,
+        status,
+        currency,
+        store_currency,
+        exchange_rate,
+        amount_net,
+        amount_gross,
+        discount_code
+    from checked
+    where dq_failure is null
+)
+
+select * from usable

@@ -10,7 +10,7 @@
     {#- checks: list of (condition, reason, column); the first condition that holds wins. -#}
     case
     {%- for condition, reason, column in checks %}
-        when {{ condition }} then {'reason': '{{ reason }}', 'column': '{{ column }}'}
+        when {{ condition }} then {'reason': '{{ reason }}', 'column_name': '{{ column }}'}
     {%- endfor %}
     end
 {%- endmacro %}
@@ -43,7 +43,7 @@
     {#- Standard columns every base model ends with. -#}
     coalesce(
         dq_failure,
-        case when dq_duplicate_rank > 1 then {'reason': 'duplicate_key', 'column': '{{ key_expression }}'} end
+        case when dq_duplicate_rank > 1 then {'reason': 'duplicate_key', 'column_name': '{{ key_expression }}'} end
     ) as dq_failure,
     dq_emptied_columns,
     _source_file,
@@ -61,13 +61,13 @@
         {%- if built | length > 0 -%}
             {%- set relation = built[0].relation_name -%}
             {%- set counts = run_query(
-                'select entity, reason, action, count(*) as row_count from ' ~ relation
+                'select entity, reason, outcome, count(*) as row_count from ' ~ relation
                 ~ ' group by all order by entity, row_count desc, reason'
             ) -%}
             {%- if counts | length == 0 -%}
                 {{ log("data quality: every raw row was usable (data_quality_issues is empty)", info=true) }}
             {%- else -%}
-                {{ log("data quality: rows kept aside in data_quality_issues (entity / reason / action: rows)", info=true) }}
+                {{ log("data quality: rows kept aside in data_quality_issues (entity / reason / outcome: rows)", info=true) }}
                 {%- for row in counts -%}
                     {{ log("  " ~ row[0] ~ " / " ~ row[1] ~ " / " ~ row[2] ~ ": " ~ row[3], info=true) }}
                 {%- endfor -%}

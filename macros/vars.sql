@@ -4,7 +4,7 @@
     {#- The as-of date as a SQL date literal; var as_of_date, default today in UTC. -#}
     {%- set raw = var('as_of_date', none) -%}
     {%- if raw is none or (raw | string | trim) == '' -%}
-        {%- set day = modules.datetime.datetime.now(modules.datetime.timezone.utc).date() -%}
+        {%- set day = modules.datetime.datetime.now(modules.pytz.utc).date() -%}
     {%- else -%}
         {%- set text = raw | string | trim -%}
         {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}

@@ -29,10 +29,14 @@ orders_per_contact as (
         max(ordered_at) filter (where is_valid) as last_order_at,
         min(days_since_order) filter (where is_valid) as days_since_last_order,
         count(*) filter (where is_valid and {{ in_rfm_window('days_since_order') }}) as rfm_frequency,
-        min(ordered_at) filter (where is_valid and {{ in_rfm_window('days_since_order') }}) as rfm_first_order_at,
-        max(ordered_at) filter (where is_valid and {{ in_rfm_window('days_since_order') }}) as rfm_last_order_at,
-        min(days_since_order) filter (where is_valid and {{ in_rfm_window('days_since_order') }}) as rfm_recency_days,
-        sum(amount_net) filter (where is_valid and {{ in_rfm_window('days_since_order') }}) as rfm_order_amount
+        min(ordered_at) filter (where is_valid and {{ in_rfm_window('days_since_order') }})
+            as rfm_first_order_at,
+        max(ordered_at) filter (where is_valid and {{ in_rfm_window('days_since_order') }})
+            as rfm_last_order_at,
+        min(days_since_order) filter (where is_valid and {{ in_rfm_window('days_since_order') }})
+            as rfm_recency_days,
+        sum(amount_net) filter (where is_valid and {{ in_rfm_window('days_since_order') }})
+            as rfm_order_amount
     from orders_as_of
     group by contact_id
 ),

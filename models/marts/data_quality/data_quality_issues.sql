@@ -40,16 +40,21 @@ flagged as (
 
 rejected_rows as (
     select
-        entity,
-        record_key,
-        dq_failure.column as column_name,
-        dq_failure.reason as reason,
-        case when dq_failure.reason = 'duplicate_key' or dq_failure.reason = 'duplicate_row' then 'duplicate_dropped' else 'row_rejected' end as action,
-        _source_file,
-        _source_row,
-        raw_row
+        flagged.entity,
+        flagged.record_key,
+        dq_failure.column_name,
+        dq_failure.reason,
+        case
+            when
+                dq_failure.reason = 'duplicate_key' or dq_failure.reason = 'duplicate_row'
+                then 'duplicate_dropped'
+            else 'row_rejected'
+        end as outcome,
+        flagged._source_file,
+        flagged._source_row,
+        flagged.raw_row
     from flagged
-    where dq_failure is not null
+    where flagged.dq_failure is not null
 ),
 
 emptied_values as (
@@ -58,7 +63,7 @@ emptied_values as (
         record_key,
         unnest(dq_emptied_columns) as column_name,
         'unparseable_value' as reason,
-        'value_emptied' as action,
+        'value_emptied' as outcome,
         _source_file,
         _source_row,
         raw_row
@@ -80,7 +85,7 @@ final as (
         record_key,
         column_name,
         reason,
-        action,
+        outcome,
         case
             when column_name = 'all columns' then null
             else json_extract_string(raw_row, '$.' || split_part(column_name, ',', 1))

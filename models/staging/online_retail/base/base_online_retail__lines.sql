@@ -43,10 +43,10 @@ line_checked as (
             ("quantity is null", 'missing_required_value', 'quantity'),
             ("unit_price is null", 'missing_required_value', 'unit_price'),
         ]) }} as line_failure,
-        cast(quantity * unit_price as decimal(18, 4)) as line_amount,
+        cast(parsed.quantity * parsed.unit_price as decimal(18, 4)) as line_amount,
         case
-            when starts_with(invoice_no, 'C') then 'cancellation'
-            when starts_with(invoice_no, 'A') then 'adjustment'
+            when starts_with(parsed.invoice_no, 'C') then 'cancellation'
+            when starts_with(parsed.invoice_no, 'A') then 'adjustment'
             else 'order'
         end as invoice_kind
     from parsed
@@ -95,7 +95,7 @@ final as (
         line_failure is null as is_attributable,
         coalesce(invoice_no, '') || ' line ' || _source_row as record_key,
         dq_failure,
-        cast([] as varchar []) as dq_emptied_columns,
+        cast([] as varchar[]) as dq_emptied_columns,
         _source_file,
         _source_row,
         raw_row

@@ -43,7 +43,8 @@ checked as (
 ranked as (
     select
         *,
-        {{ dq_duplicate_rank(['cart_id'], 'coalesce(updated_at, created_at) desc nulls last') }} as dq_duplicate_rank
+        {{ dq_duplicate_rank(['cart_id'], 'coalesce(updated_at, created_at) desc nulls last') }}
+            as dq_duplicate_rank
     from checked
 ),
 

@@ -33,7 +33,10 @@ store as (
     select
         coalesce(
             {{ store_currency() }},
-            (select mode(parsed.currency) from parsed where parsed.currency is not null)
+            (
+                select mode(parsed.currency) from parsed
+                where parsed.currency is not null
+            )
         ) as store_currency
 ),
 

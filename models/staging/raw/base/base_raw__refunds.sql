@@ -5,7 +5,10 @@ source as (
 ),
 
 orders as (
-    select order_id, contact_id from {{ ref('stg_raw__orders') }}
+    select
+        order_id,
+        contact_id
+    from {{ ref('stg_raw__orders') }}
 ),
 
 contacts as (

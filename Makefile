@@ -1,0 +1,79 @@
+# segment-warehouse: the two README commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DBT := $(BIN)/dbt
+DBT_FLAGS := --profiles-dir . --project-dir .
+
+DEMO_CONTACTS ?= 20000
+DEMO_SEED ?= 42
+DEMO_AS_OF ?= $(shell date -u +%F)
+DEMO_STORE := data/demo_store
+DEMO_DB := target/segment_warehouse.duckdb
+
+TEST_STORE := data/test_store
+TEST_DB := target/test_warehouse.duckdb
+TEST_AS_OF := 2025-06-30
+
+.PHONY: help install demo demo-data test dbt-test lint pytest bench docs clean
+
+help:
+	@echo "make demo   - install, generate a $(DEMO_CONTACTS)-contact demo store, build the warehouse, print a summary"
+	@echo "make test   - everything CI checks: dbt build + tests, sqlfluff, ruff, pytest"
+	@echo "make bench  - build benchmarks (100k, 1M, 10M orders); results in BENCHMARKS.md"
+	@echo "make docs   - dbt docs generate (target/index.html)"
+
+# The virtual env is (re)built when pyproject.toml changes. uv installs in seconds; pip is the fallback.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
+		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
+		|| $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo-data: install
+	$(BIN)/segment-warehouse-generate --contacts $(DEMO_CONTACTS) --seed $(DEMO_SEED) --as-of $(DEMO_AS_OF) --out $(DEMO_STORE)
+
+demo: demo-data
+	mkdir -p target
+	DBT_DUCKDB_PATH=$(DEMO_DB) SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) \
+		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(DEMO_AS_OF)}'
+	$(BIN)/segment-warehouse-summary --database $(DEMO_DB)
+
+$(TEST_STORE)/.done: $(VENV)/.installed segment_warehouse/demo_store.py
+	$(BIN)/segment-warehouse-generate --contacts 2000 --seed 7 --as-of $(TEST_AS_OF) --out $(TEST_STORE)
+	touch $@
+
+# dbt build (models, seeds, unit tests, data tests) on a small generated store.
+dbt-test: $(TEST_STORE)/.done
+	mkdir -p target
+	rm -f $(TEST_DB)
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
+		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(TEST_AS_OF)}'
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
+		$(DBT) docs generate $(DBT_FLAGS) --vars '{as_of_date: $(TEST_AS_OF)}' > target/docs_generate.log \
+		|| { cat target/docs_generate.log; exit 1; }
+
+lint: $(TEST_STORE)/.done
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) $(BIN)/sqlfluff lint models data-tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: install
+	$(BIN)/pytest
+
+test: dbt-test lint pytest
+
+bench: install
+	$(BIN)/python -m benchmarks.bench
+
+docs: install
+	DBT_DUCKDB_PATH=$(DEMO_DB) SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) $(DBT) docs generate $(DBT_FLAGS)
+
+clean:
+	rm -rf target logs data/test_store

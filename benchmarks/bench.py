@@ -1,0 +1,848 @@
+"""Scale benchmark: the whole ``dbt build`` on DuckDB, and the pandas reference for the RFM part.
+
+Usage::
+
+    .venv/bin/python -m benchmarks.bench                      # 100k, 1M and 10M orders
+    .venv/bin/python -m benchmarks.bench --sizes small        # 100k orders only (quick)
+    .venv/bin/python -m benchmarks.bench --orders 1M,10M --out bench-results/ --keep
+
+For each size (a number of orders; the demo store makes about 9.85 orders per contact):
+
+1. a demo store is generated with ``segment_warehouse.demo_store.generate`` (parquet) and cached
+   under ``<out>/stores/<size>`` (reused while its parameters and the generator's source match);
+2. the whole ``dbt build`` runs in a subprocess wrapped in ``/usr/bin/time -v`` (wall time and
+   peak RSS of dbt + DuckDB), on a fresh DuckDB file and a per-run ``--target-path``; per-node
+   ``execution_time`` comes from that run's ``run_results.json``;
+3. the pandas reference (``tests/reference/segments.py``: ``load_raw_contract`` +
+   ``compute_segments``) runs on the same store in a subprocess wrapped in ``/usr/bin/time -v``,
+   under a timeout and an RSS cap (a polling watchdog), so that a reference too slow or too big
+   is recorded as such instead of hanging the benchmark.
+
+Results go to ``<out>/results.json`` (merged with earlier sizes, keyed by size) and a Markdown
+summary is printed. The DuckDB files are deleted after measuring unless ``--keep``; stores larger
+than ``--store-cache-limit-gb`` are deleted too unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TIME_BIN = "/usr/bin/time"
+
+ORDERS_PER_CONTACT = 9.85
+SEED = 42
+AS_OF = "2025-06-30"
+DBT_VARS = "{as_of_date: 2025-06-30}"
+
+DEFAULT_SIZES = (100_000, 1_000_000, 10_000_000)
+SIZE_PRESETS = {"small": (100_000,), "full": DEFAULT_SIZES}
+
+MARTS = (
+    "customer_rfm",
+    "customer_lifecycle",
+    "customer_focus_segments",
+    "customer_segments",
+    "segment_membership",
+    "data_quality_issues",
+)
+# The path from the staged raw contract to customer_rfm (the unioned models are views).
+RFM_NODES = (
+    "stg_raw__contacts",
+    "stg_raw__orders",
+    "stg_raw__refunds",
+    "int_orders_aggregated_to_contacts",
+    "int_contacts_filtered_to_as_of",
+    "int_contacts_scored_rfm",
+    "customer_rfm",
+)
+
+# Targets at 10M orders on 2 cores.
+TARGET_ORDERS = 10_000_000
+TARGET_BUILD_S = 60.0
+TARGET_PEAK_GB = 4.0
+TARGET_RATIO = 1.0
+
+GB = 1e9  # decimal gigabytes throughout
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def parse_size(text: str) -> int:
+    """``100000``, ``100k``, ``1M``, ``1.5m``, ``10_000_000`` -> number of orders."""
+    value = text.strip().lower().replace("_", "")
+    factor = 1
+    if value.endswith("k"):
+        factor, value = 1_000, value[:-1]
+    elif value.endswith("m"):
+        factor, value = 1_000_000, value[:-1]
+    number = int(round(float(value) * factor))
+    if number <= 0:
+        raise ValueError(f"size must be > 0: {text!r}")
+    return number
+
+
+def size_label(orders: int) -> str:
+    if orders >= 1_000_000 and orders % 1_000_000 == 0:
+        return f"{orders // 1_000_000}M"
+    if orders >= 1_000 and orders % 1_000 == 0:
+        return f"{orders // 1_000}k"
+    return str(orders)
+
+
+def contacts_for(orders: int) -> int:
+    return max(1, round(orders / ORDERS_PER_CONTACT))
+
+
+def folder_bytes(path: Path) -> int:
+    if not path.exists():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def remove_path(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
+
+
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def mem_total_bytes() -> int:
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def machine_info() -> dict[str, Any]:
+    cpu_model = None
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu_model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "nproc": os.cpu_count()
+        if not hasattr(os, "sched_getaffinity")
+        else len(os.sched_getaffinity(0)),
+        "mem_total_gb": round(mem_total_bytes() / GB, 1),
+        "cpu_model": cpu_model,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": version("duckdb"),
+        "dbt_core": version("dbt-core"),
+        "dbt_duckdb": version("dbt-duckdb"),
+        "pandas": version("pandas"),
+        "pyarrow": version("pyarrow"),
+        "numpy": version("numpy"),
+    }
+
+
+def parse_time_v(path: Path) -> dict[str, Any]:
+    """The interesting lines of ``/usr/bin/time -v -o path``."""
+    out: dict[str, Any] = {}
+    if not path.is_file():
+        return out
+    text = path.read_text(errors="replace")
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    if match:
+        out["max_rss_bytes"] = int(match.group(1)) * 1024
+    match = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
+    if match:
+        seconds = 0.0
+        for part in match.group(1).split(":"):
+            seconds = seconds * 60 + float(part)
+        out["elapsed_s"] = seconds
+    for key, label in (("user_s", "User time (seconds)"), ("system_s", "System time (seconds)")):
+        match = re.search(re.escape(label) + r": ([\d.]+)", text)
+        if match:
+            out[key] = float(match.group(1))
+    match = re.search(r"Percent of CPU this job got: (\d+)%", text)
+    if match:
+        out["cpu_percent"] = int(match.group(1))
+    match = re.search(r"Exit status: (-?\d+)", text)
+    if match:
+        out["exit_status"] = int(match.group(1))
+    if "Command terminated by signal" in text:
+        out["signal"] = text.split("Command terminated by signal", 1)[1].split()[0]
+    return out
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """Sum of VmRSS over ``root`` and its descendants (read from /proc)."""
+    total, stack, seen = 0, [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    stack.extend(int(c) for c in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_measured(
+    command: list[str],
+    *,
+    time_file: Path,
+    log_file: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
+    max_rss_bytes: int | None = None,
+) -> dict[str, Any]:
+    """Runs ``command`` under ``/usr/bin/time -v`` in its own process group, with a watchdog.
+
+    Returns the exit code, wall time (ours and time's), peak RSS (time's, else the watchdog's),
+    and whether it was stopped for the timeout or the RSS cap.
+    """
+    full = [TIME_BIN, "-v", "-o", str(time_file), *command]
+    state: dict[str, Any] = {"killed_for": None, "polled_peak_rss_bytes": 0}
+    start = time.perf_counter()
+    with open(log_file, "wb") as log:
+        proc = subprocess.Popen(
+            full,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        stop = threading.Event()
+
+        def kill(reason: str) -> None:
+            if state["killed_for"] is None:
+                state["killed_for"] = reason
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        def watch() -> None:
+            while not stop.wait(0.25):
+                rss = _tree_rss_bytes(proc.pid)
+                state["polled_peak_rss_bytes"] = max(state["polled_peak_rss_bytes"], rss)
+                if max_rss_bytes is not None and rss > max_rss_bytes:
+                    kill("memory_limit")
+                if timeout_s is not None and time.perf_counter() - start > timeout_s:
+                    kill("timeout")
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:
+            kill("interrupted")
+            proc.wait()
+            raise
+        finally:
+            stop.set()
+            watcher.join()
+    wall = time.perf_counter() - start
+    timing = parse_time_v(time_file)
+    return {
+        "rc": rc,
+        "wall_s": round(wall, 3),
+        "time_elapsed_s": timing.get("elapsed_s"),
+        "user_s": timing.get("user_s"),
+        "system_s": timing.get("system_s"),
+        "cpu_percent": timing.get("cpu_percent"),
+        "max_rss_bytes": timing.get("max_rss_bytes") or state["polled_peak_rss_bytes"] or None,
+        "max_rss_source": "time -v" if timing.get("max_rss_bytes") else "proc polling",
+        "signal": timing.get("signal"),
+        "killed_for": state["killed_for"],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Stores
+# --------------------------------------------------------------------------------------------
+
+
+def generator_fingerprint() -> str:
+    source = PROJECT_DIR / "segment_warehouse" / "demo_store.py"
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+
+
+def ensure_store(root: Path, orders: int) -> dict[str, Any]:
+    """The cached store for ``orders`` (generated when missing or stale)."""
+    label = size_label(orders)
+    store = root / "stores" / label
+    marker = store / "_bench_store.json"
+    params = {
+        "orders_target": orders,
+        "contacts": contacts_for(orders),
+        "seed": SEED,
+        "as_of": AS_OF,
+        "fmt": "parquet",
+        "generator_sha256": generator_fingerprint(),
+    }
+    if marker.is_file():
+        cached = json.loads(marker.read_text())
+        if cached.get("params") == params:
+            cached["cached"] = True
+            cached["path"] = str(store)
+            return cached
+        print(f"[{label}] cached store is stale (parameters or generator changed): regenerating")
+
+    from segment_warehouse import demo_store
+
+    remove_path(store)
+    store.mkdir(parents=True)
+    print(f"[{label}] generating {params['contacts']:,} contacts into {store} ...", flush=True)
+    start = time.perf_counter()
+    rows = demo_store.generate(store, params["contacts"], seed=SEED, as_of=AS_OF, fmt="parquet")
+    seconds = time.perf_counter() - start
+    info = {
+        "params": params,
+        "rows": rows,
+        "generate_s": round(seconds, 2),
+        "bytes": folder_bytes(store),
+    }
+    marker.write_text(json.dumps(info, indent=2))
+    print(
+        f"[{label}] generated {rows.get('orders', 0):,} orders in {seconds:.1f} s "
+        f"({info['bytes'] / GB:.2f} GB)",
+        flush=True,
+    )
+    info["cached"] = False
+    info["path"] = str(store)
+    return info
+
+
+# --------------------------------------------------------------------------------------------
+# dbt build
+# --------------------------------------------------------------------------------------------
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    if candidate.is_file():
+        return str(candidate)
+    found = shutil.which("dbt")
+    if not found:
+        raise SystemExit("dbt not found next to the Python interpreter nor on PATH")
+    return found
+
+
+def node_name(unique_id: str) -> str:
+    parts = unique_id.split(".")
+    if parts[0] == "test" and len(parts) >= 4:
+        return parts[2]
+    return parts[-1]
+
+
+def summarize_run_results(path: Path, top: int) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    nodes = []
+    for result in data.get("results", []):
+        unique_id = result.get("unique_id", "")
+        nodes.append(
+            {
+                "unique_id": unique_id,
+                "name": node_name(unique_id),
+                "resource_type": unique_id.split(".", 1)[0],
+                "status": result.get("status"),
+                "execution_time_s": round(float(result.get("execution_time") or 0.0), 3),
+                "rows_affected": (result.get("adapter_response") or {}).get("rows_affected"),
+            }
+        )
+    models = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
+    by_type: dict[str, dict[str, float]] = {}
+    for node in nodes:
+        entry = by_type.setdefault(node["resource_type"], {"count": 0, "seconds": 0.0})
+        entry["count"] += 1
+        entry["seconds"] = round(entry["seconds"] + node["execution_time_s"], 3)
+    rfm_nodes = {name: models[name]["execution_time_s"] for name in RFM_NODES if name in models}
+    failures = [
+        {"name": n["name"], "unique_id": n["unique_id"], "status": n["status"]}
+        for n in nodes
+        if n["status"] in ("error", "fail", "runtime error")
+    ]
+    return {
+        "dbt_elapsed_s": round(float(data.get("elapsed_time") or 0.0), 3),
+        "node_count": len(nodes),
+        "nodes_seconds_sum": round(sum(n["execution_time_s"] for n in nodes), 3),
+        "by_type": by_type,
+        "failures": failures,
+        "marts": {m: (models[m]["execution_time_s"] if m in models else None) for m in MARTS},
+        "rfm_nodes": rfm_nodes,
+        "rfm_nodes_missing": [name for name in RFM_NODES if name not in models],
+        "rfm_part_s": round(sum(rfm_nodes.values()), 3),
+        "slowest": sorted(nodes, key=lambda n: n["execution_time_s"], reverse=True)[:top],
+        "rows": {m: models[m]["rows_affected"] for m in (*RFM_NODES, *MARTS) if m in models},
+    }
+
+
+def run_dbt_build(run_dir: Path, store: Path, top: int, timeout_s: float) -> dict[str, Any]:
+    db_file = run_dir / "warehouse.duckdb"
+    for stale in (db_file, Path(f"{db_file}.wal"), Path(f"{db_file}.tmp")):
+        remove_path(stale)
+    target = run_dir / "target"
+    remove_path(target)
+    env = dict(os.environ)
+    env["DBT_DUCKDB_PATH"] = str(db_file)
+    env["SEGMENT_RAW_DATA_PATH"] = str(store)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    command = [
+        dbt_executable(),
+        "build",
+        "--profiles-dir",
+        ".",
+        "--project-dir",
+        ".",
+        "--vars",
+        DBT_VARS,
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(run_dir / "logs"),
+    ]
+    measured = run_measured(
+        command,
+        time_file=run_dir / "time_dbt.txt",
+        log_file=run_dir / "dbt_build.log",
+        env=env,
+        timeout_s=timeout_s,
+    )
+    result: dict[str, Any] = {
+        "command": " ".join(command[:8]) + f" '{DBT_VARS}' --target-path ... --log-path ...",
+        "threads": env.get("DBT_THREADS", "2 (profile default)"),
+        **measured,
+        "duckdb_file_bytes": folder_bytes(db_file),
+        "log": str(run_dir / "dbt_build.log"),
+    }
+    run_results = target / "run_results.json"
+    if run_results.is_file():
+        result.update(summarize_run_results(run_results, top))
+    else:
+        result["error"] = f"no run_results.json (rc={measured['rc']}); see {result['log']}"
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# pandas reference
+# --------------------------------------------------------------------------------------------
+
+
+def reference_main(store: str, out: str) -> int:
+    """Child process: times ``load_raw_contract`` + ``compute_segments``; writes JSON to ``out``."""
+    record: dict[str, Any] = {"phase": "import"}
+    out_path = Path(out)
+
+    def save() -> None:
+        out_path.write_text(json.dumps(record, indent=2))
+
+    start = time.perf_counter()
+    sys.path.insert(0, str(PROJECT_DIR))
+    from tests.reference.segments import compute_segments, load_raw_contract
+
+    record["import_s"] = round(time.perf_counter() - start, 3)
+    record["phase"] = "load_raw_contract"
+    save()
+    start = time.perf_counter()
+    data = load_raw_contract(store)
+    record["load_s"] = round(time.perf_counter() - start, 3)
+    record["clean_rows"] = {name: len(frame) for name, frame in data.items()}
+    record["phase"] = "compute_segments"
+    save()
+    print(f"reference: load_raw_contract {record['load_s']:.1f} s", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    result = compute_segments(data, AS_OF)
+    record["compute_s"] = round(time.perf_counter() - start, 3)
+    record["total_s"] = round(record["load_s"] + record["compute_s"], 3)
+    record["result_rows"] = len(result)
+    record["scored_rows"] = int(result["r_score"].notna().sum())
+    record["phase"] = "done"
+    save()
+    print(f"reference: compute_segments {record['compute_s']:.1f} s", file=sys.stderr, flush=True)
+    return 0
+
+
+def run_reference(
+    run_dir: Path, store: Path, timeout_s: float, max_rss_bytes: int
+) -> dict[str, Any]:
+    out = run_dir / "reference.json"
+    remove_path(out)
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench",
+        "--_reference-store",
+        str(store),
+        "--_reference-out",
+        str(out),
+    ]
+    measured = run_measured(
+        command,
+        time_file=run_dir / "time_reference.txt",
+        log_file=run_dir / "reference.log",
+        timeout_s=timeout_s,
+        max_rss_bytes=max_rss_bytes,
+    )
+    record = json.loads(out.read_text()) if out.is_file() else {}
+    result: dict[str, Any] = {
+        **measured,
+        **record,
+        "timeout_s": timeout_s,
+        "max_rss_limit_bytes": max_rss_bytes,
+    }
+    if record.get("phase") == "done" and measured["rc"] == 0:
+        result["status"] = "ok"
+    elif measured["killed_for"] == "timeout":
+        result["status"] = "timeout"
+    elif measured["killed_for"] == "memory_limit":
+        result["status"] = "memory_limit"
+    elif measured["signal"] == "9" or measured["rc"] in (137, -9):
+        result["status"] = "oom_killed"
+    else:
+        result["status"] = "error"
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# One size
+# --------------------------------------------------------------------------------------------
+
+
+def bench_size(orders: int, args: argparse.Namespace) -> dict[str, Any]:
+    root: Path = args.out
+    label = size_label(orders)
+    store_info = ensure_store(root, orders)
+    store = Path(store_info["path"])
+    run_dir = root / "runs" / label
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    print(f"[{label}] dbt build ...", flush=True)
+    dbt = run_dbt_build(run_dir, store, args.top, args.dbt_timeout)
+    print(
+        f"[{label}] dbt build rc={dbt['rc']} wall {dbt['wall_s']:.1f} s, peak RSS "
+        f"{(dbt['max_rss_bytes'] or 0) / GB:.2f} GB, RFM part {dbt.get('rfm_part_s', 0):.2f} s",
+        flush=True,
+    )
+    if not args.keep:
+        db_file = run_dir / "warehouse.duckdb"
+        for path in (db_file, Path(f"{db_file}.wal"), Path(f"{db_file}.tmp")):
+            remove_path(path)
+
+    reference: dict[str, Any] | None = None
+    if not args.skip_reference:
+        print(
+            f"[{label}] pandas reference (timeout {args.reference_timeout:.0f} s, RSS cap "
+            f"{args.reference_max_rss_gb:.1f} GB) ...",
+            flush=True,
+        )
+        reference = run_reference(
+            run_dir, store, args.reference_timeout, int(args.reference_max_rss_gb * GB)
+        )
+        print(
+            f"[{label}] pandas reference {reference['status']}: "
+            f"{fmt_num(reference.get('total_s'), 1)} s (wall {reference['wall_s']:.1f} s), "
+            f"peak RSS {(reference['max_rss_bytes'] or 0) / GB:.2f} GB",
+            flush=True,
+        )
+
+    ratio, ratio_bound = None, None
+    sql_rfm = dbt.get("rfm_part_s")
+    if reference and sql_rfm:
+        if reference["status"] == "ok":
+            ratio = round(reference["total_s"] / sql_rfm, 2)
+        elif reference["status"] in ("timeout", "memory_limit", "oom_killed"):
+            # the reference had run at least this long when it was stopped
+            ratio_bound = round(reference["wall_s"] / sql_rfm, 2)
+
+    rows = store_info.get("rows", {})
+    entry = {
+        "label": label,
+        "orders_target": orders,
+        "orders": rows.get("orders"),
+        "contacts": store_info["params"]["contacts"],
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "store": {
+            "path": str(store),
+            "rows": rows,
+            "bytes": store_info.get("bytes"),
+            "generate_s": store_info.get("generate_s"),
+            "cached": store_info.get("cached"),
+        },
+        "dbt": dbt,
+        "reference": reference,
+        "ratio_pandas_over_sql_rfm": ratio,
+        "ratio_lower_bound": ratio_bound,
+    }
+
+    if not args.keep and (store_info.get("bytes") or 0) > args.store_cache_limit_gb * GB:
+        print(
+            f"[{label}] store is {store_info['bytes'] / GB:.2f} GB > "
+            f"{args.store_cache_limit_gb} GB: not kept in the cache",
+            flush=True,
+        )
+        remove_path(store)
+        entry["store"]["deleted_after_run"] = True
+    return entry
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def _gb(value: int | None) -> str:
+    return "n/a" if not value else f"{value / GB:.2f}"
+
+
+def _reference_cell(entry: dict[str, Any]) -> str:
+    ref = entry.get("reference")
+    if not ref:
+        return "skipped"
+    if ref["status"] == "ok":
+        return f"{ref['total_s']:,.1f}"
+    if ref["status"] == "timeout":
+        return f"> {ref['timeout_s']:.0f} (timeout)"
+    if ref["status"] == "memory_limit":
+        return f"stopped at {ref['max_rss_limit_bytes'] / GB:.1f} GB RSS cap"
+    if ref["status"] == "oom_killed":
+        return "OOM-killed"
+    return "error"
+
+
+def _ratio_cell(entry: dict[str, Any]) -> str:
+    if entry.get("ratio_pandas_over_sql_rfm") is not None:
+        return f"{entry['ratio_pandas_over_sql_rfm']:,.1f}x"
+    if entry.get("ratio_lower_bound") is not None:
+        return f"> {entry['ratio_lower_bound']:,.1f}x"
+    return "n/a"
+
+
+def markdown_report(entries: list[dict[str, Any]]) -> str:
+    lines = [
+        "| orders | contacts | dbt build wall (s) | dbt elapsed (s) | peak RSS dbt+DuckDB (GB) "
+        "| RFM part SQL (s) | pandas reference (s) | pandas peak RSS (GB) | pandas / SQL RFM "
+        "| build status |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for e in entries:
+        dbt = e["dbt"]
+        ref = e.get("reference") or {}
+        status = "ok" if dbt["rc"] == 0 else f"rc={dbt['rc']}"
+        if dbt.get("failures"):
+            status += f", {len(dbt['failures'])} failed nodes"
+        lines.append(
+            f"| {e['orders'] or e['orders_target']:,} | {e['contacts']:,} | {dbt['wall_s']:.1f} "
+            f"| {fmt_num(dbt.get('dbt_elapsed_s'))} | {_gb(dbt.get('max_rss_bytes'))} "
+            f"| {fmt_num(dbt.get('rfm_part_s'), 2)} | {_reference_cell(e)} "
+            f"| {_gb(ref.get('max_rss_bytes'))} | {_ratio_cell(e)} | {status} |"
+        )
+    lines += ["", "Per mart (execution_time from run_results.json, seconds):", ""]
+    lines.append("| orders | " + " | ".join(MARTS) + " |")
+    lines.append("|---:|" + "---:|" * len(MARTS))
+    for e in entries:
+        marts = e["dbt"].get("marts", {})
+        cells = " | ".join(fmt_num(marts.get(m), 2) for m in MARTS)
+        lines.append(f"| {e['orders'] or e['orders_target']:,} | {cells} |")
+    lines += ["", "RFM part, per node (seconds):", ""]
+    lines.append("| orders | " + " | ".join(RFM_NODES) + " |")
+    lines.append("|---:|" + "---:|" * len(RFM_NODES))
+    for e in entries:
+        rfm = e["dbt"].get("rfm_nodes", {})
+        cells = " | ".join(fmt_num(rfm.get(n), 2) for n in RFM_NODES)
+        lines.append(f"| {e['orders'] or e['orders_target']:,} | {cells} |")
+    for e in entries:
+        slowest = e["dbt"].get("slowest", [])
+        if not slowest:
+            continue
+        lines += ["", f"Slowest nodes at {e['label']} orders:", ""]
+        lines += ["| node | type | seconds |", "|---|---|---:|"]
+        for node in slowest:
+            lines.append(
+                f"| {node['name']} | {node['resource_type']} | {node['execution_time_s']:.2f} |"
+            )
+    target = next((e for e in entries if e["orders_target"] == TARGET_ORDERS), None)
+    if target:
+        lines += ["", "Targets at 10M orders:", "", *target_lines(target)]
+    return "\n".join(lines)
+
+
+def target_lines(entry: dict[str, Any]) -> list[str]:
+    dbt = entry["dbt"]
+    out = ["| target | measured | met? |", "|---|---:|---|"]
+    wall = dbt["wall_s"]
+    met = dbt["rc"] == 0 and wall < TARGET_BUILD_S
+    out.append(
+        f"| whole build < {TARGET_BUILD_S:.0f} s | {wall:.1f} s | "
+        + ("yes" if met else f"no ({wall / TARGET_BUILD_S:.1f}x the target)")
+        + " |"
+    )
+    peak = (dbt.get("max_rss_bytes") or 0) / GB
+    met = 0 < peak < TARGET_PEAK_GB
+    out.append(
+        f"| peak memory < {TARGET_PEAK_GB:.0f} GB | {peak:.2f} GB | "
+        + ("yes" if met else f"no ({peak / TARGET_PEAK_GB:.1f}x the target)")
+        + " |"
+    )
+    ratio, bound = entry.get("ratio_pandas_over_sql_rfm"), entry.get("ratio_lower_bound")
+    if ratio is not None:
+        verdict = "yes" if ratio >= TARGET_RATIO else f"no (SQL is {1 / ratio:.1f}x slower)"
+        out.append(f"| RFM part no slower than pandas | {ratio:.1f}x | {verdict} |")
+    elif bound is not None:
+        out.append(
+            f"| RFM part no slower than pandas | > {bound:.1f}x (reference stopped: "
+            f"{entry['reference']['status']}) | "
+            + ("yes" if bound >= TARGET_RATIO else "undecided")
+            + " |"
+        )
+    else:
+        out.append("| RFM part no slower than pandas | n/a | not measured |")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench",
+        description="Benchmark the whole dbt build and the pandas RFM reference at scale.",
+    )
+    parser.add_argument(
+        "--orders",
+        default=None,
+        help="comma-separated sizes in orders, e.g. 100000,1000000,10000000 or 100k,1M,10M "
+        "(default: 100k,1M,10M)",
+    )
+    parser.add_argument(
+        "--sizes",
+        choices=sorted(SIZE_PRESETS),
+        default=None,
+        help="preset sizes: small = 100k orders only, full = 100k,1M,10M",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_DIR / "bench-results", help="results folder"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the DuckDB files and every generated store (default: delete the DuckDB "
+        "files, and stores over --store-cache-limit-gb)",
+    )
+    parser.add_argument("--skip-reference", action="store_true", help="do not run pandas")
+    parser.add_argument(
+        "--reference-timeout",
+        type=float,
+        default=600.0,
+        help="seconds before the pandas reference is stopped (default 600)",
+    )
+    parser.add_argument(
+        "--reference-max-rss-gb",
+        type=float,
+        default=round(mem_total_bytes() * 0.6 / GB, 1),
+        help="RSS at which the pandas reference is stopped (default: 60%% of RAM)",
+    )
+    parser.add_argument(
+        "--dbt-timeout", type=float, default=1800.0, help="seconds before dbt build is stopped"
+    )
+    parser.add_argument(
+        "--store-cache-limit-gb",
+        type=float,
+        default=3.0,
+        help="stores larger than this are deleted after the run unless --keep (default 3)",
+    )
+    parser.add_argument("--top", type=int, default=10, help="slowest nodes to report")
+    parser.add_argument("--_reference-store", dest="reference_store", help=argparse.SUPPRESS)
+    parser.add_argument("--_reference-out", dest="reference_out", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.reference_store:
+        return reference_main(args.reference_store, args.reference_out)
+    if args.orders and args.sizes:
+        raise SystemExit("use either --orders or --sizes")
+    if args.orders:
+        sizes = [parse_size(s) for s in args.orders.split(",") if s.strip()]
+    else:
+        sizes = list(SIZE_PRESETS[args.sizes or "full"])
+    if not Path(TIME_BIN).is_file():
+        raise SystemExit(f"{TIME_BIN} is required (GNU time, for wall time and peak RSS)")
+    args.out = args.out.resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_file = args.out / "results.json"
+
+    previous: dict[str, Any] = {}
+    if results_file.is_file():
+        try:
+            previous = json.loads(results_file.read_text())
+        except json.JSONDecodeError:
+            previous = {}
+    by_label = {e["label"]: e for e in previous.get("sizes", [])}
+
+    machine = machine_info()
+    print(
+        f"machine: {machine['nproc']} CPUs ({machine['cpu_model']}), "
+        f"{machine['mem_total_gb']} GB RAM; duckdb {machine['duckdb']}, "
+        f"dbt-core {machine['dbt_core']}",
+        flush=True,
+    )
+    measured = []
+    for orders in sizes:
+        entry = bench_size(orders, args)
+        by_label[entry["label"]] = entry
+        measured.append(entry)
+        ordered = sorted(by_label.values(), key=lambda e: e["orders_target"])
+        results_file.write_text(
+            json.dumps({"machine": machine, "sizes": ordered}, indent=2, default=str)
+        )
+
+    print()
+    print(markdown_report(measured))
+    print(f"\nresults: {results_file}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

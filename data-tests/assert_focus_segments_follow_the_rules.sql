@@ -15,13 +15,21 @@ expected as (
         segments.contact_id,
         focus.focus_segment,
         case
-            when segments.orders_count = 1 and segments.days_since_last_order <= {{ int_var('first_buyer_days') }}
+            when
+                segments.orders_count = 1
+                and segments.days_since_last_order <= {{ int_var('first_buyer_days') }}
                 then 'first_time_buyer_recent'
-            when segments.orders_count = 2 and segments.days_since_last_order <= {{ int_var('two_time_buyer_days') }}
+            when
+                segments.orders_count = 2
+                and segments.days_since_last_order <= {{ int_var('two_time_buyer_days') }}
                 then 'two_time_buyer_recent'
-            when segments.orders_count = 1 and segments.days_since_last_order > {{ int_var('one_time_lapse_days') }}
+            when
+                segments.orders_count = 1
+                and segments.days_since_last_order > {{ int_var('one_time_lapse_days') }}
                 then 'one_time_buyer_lapsing'
-            when segments.orders_count >= 2 and segments.days_since_last_order > {{ int_var('repeat_lapse_days') }}
+            when
+                segments.orders_count >= 2
+                and segments.days_since_last_order > {{ int_var('repeat_lapse_days') }}
                 then 'repeat_buyer_lapsing'
             when
                 segments.orders_count = 0

@@ -18,7 +18,7 @@ mapped as (
     select
         cells.r_score,
         cells.f_score,
-        count(segment_map.rfm_segment) as names
+        count(segment_map.rfm_segment) as name_count
     from cells
     left join segment_map
         on
@@ -31,9 +31,9 @@ problems as (
     select
         r_score,
         f_score,
-        'cell has ' || names || ' names' as problem
+        'cell has ' || name_count || ' names' as problem
     from mapped
-    where names <> 1
+    where name_count <> 1
 
     union all
 
@@ -42,10 +42,11 @@ problems as (
         f_score,
         'unknown segment ' || rfm_segment as problem
     from segment_map
-    where rfm_segment not in (
-        'Champions', 'Loyal Customers', 'Potential Loyalists', 'New Customers', 'Promising',
-        'Need Attention', 'About to Sleep', 'At Risk', 'Can''t Lose Them', 'Hibernating', 'Lost'
-    )
+    where
+        rfm_segment not in (
+            'Champions', 'Loyal Customers', 'Potential Loyalists', 'New Customers', 'Promising',
+            'Need Attention', 'About to Sleep', 'At Risk', 'Can''t Lose Them', 'Hibernating', 'Lost'
+        )
 
     union all
 

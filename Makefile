@@ -18,13 +18,14 @@ TEST_STORE := data/test_store
 TEST_DB := target/test_warehouse.duckdb
 TEST_AS_OF := 2025-06-30
 
-.PHONY: help install demo demo-data test dbt-test lint pytest bench docs clean
+.PHONY: help install demo demo-data test dbt-test lint pytest bench docs dagster clean
 
 help:
 	@echo "make demo   - install, generate a $(DEMO_CONTACTS)-contact demo store, build the warehouse, print a summary"
 	@echo "make test   - everything CI checks: dbt build + tests, sqlfluff, ruff, pytest"
 	@echo "make bench  - build benchmarks (100k, 1M, 10M orders); results in BENCHMARKS.md"
 	@echo "make docs   - dbt docs generate (target/index.html)"
+	@echo "make dagster - the Dagster UI on http://127.0.0.1:3000"
 
 # The virtual env is (re)built when pyproject.toml changes. uv installs in seconds; pip is the fallback.
 $(VENV)/.installed: pyproject.toml
@@ -74,6 +75,11 @@ bench: install
 
 docs: install
 	DBT_DUCKDB_PATH=$(DEMO_DB) SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) $(DBT) docs generate $(DBT_FLAGS)
+
+dagster: install
+	mkdir -p .dagster_home
+	cp dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:
 	rm -rf target logs data/test_store

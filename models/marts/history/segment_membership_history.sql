@@ -1,0 +1,29 @@
+-- One row per (as-of date, contact, segment family): the membership of every day that was built.
+-- Each build replaces the rows of its own as_of_date (delete+insert on that date) and keeps the
+-- other days, so a backfill or a rerun of a past day rewrites exactly that day.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_date',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+memberships as (
+    select * from {{ ref('segment_membership') }}
+),
+
+final as (
+    select
+        memberships.as_of_date,
+        memberships.contact_id,
+        memberships.segment_family,
+        memberships.segment,
+        memberships.segment_key
+    from memberships
+)
+
+select * from final

@@ -1,0 +1,166 @@
+"""The dbt project as Dagster assets (models, seeds, snapshots); dbt tests are asset checks."""
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.resources import DUCKDB_POOL, dbt_project
+
+DBT_ASSETS_NAME = "segment_warehouse_dbt"
+
+# Raw-contract entities (README "Raw data contract") and the base model that reads each one.
+RAW_ENTITIES = (
+    "contacts",
+    "orders",
+    "refunds",
+    "order_items",
+    "products",
+    "carts",
+    "web_events",
+    "email_events",
+)
+RAW_READERS = {f"base_raw__{entity}": entity for entity in RAW_ENTITIES} | {
+    "base_online_retail__lines": "online_retail",
+}
+
+raw_data_specs = [
+    dg.AssetSpec(
+        key=dg.AssetKey(["raw", entity]),
+        group_name="raw",
+        kinds={"parquet", "csv"},
+        description=(
+            "The UCI Online Retail file (SEGMENT_ONLINE_RETAIL_PATH), read when source_system is "
+            "online_retail."
+            if entity == "online_retail"
+            else f"Raw-contract `{entity}` files in SEGMENT_RAW_DATA_PATH (the shop export)."
+        ),
+    )
+    for entity in (*RAW_ENTITIES, "online_retail")
+]
+
+KEEP_RUN_TARGET_DIRS = 10
+
+BUILD_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
+
+
+class SegmentWarehouseTranslator(DagsterDbtTranslator):
+    """Groups assets by dbt layer and hangs the raw files upstream of the models that read them."""
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        spec = spec.replace_attributes(group_name=layer_of(props))
+        entity = RAW_READERS.get(props.get("name", ""))
+        if props.get("resource_type") == "model" and entity:
+            spec = spec.merge_attributes(deps=[dg.AssetKey(["raw", entity])])
+        return spec
+
+
+def layer_of(props: Mapping[str, Any]) -> str:
+    """staging / intermediate / marts for models (their top folder), seeds, snapshots."""
+    resource_type = props.get("resource_type")
+    if resource_type == "seed":
+        return "seeds"
+    if resource_type == "snapshot":
+        return "snapshots"
+    fqn = props.get("fqn") or []
+    return fqn[1] if len(fqn) > 2 else "default"
+
+
+class DbtBuildConfig(dg.Config):
+    """as_of_date of the build (YYYY-MM-DD; empty = today in UTC) and any other dbt vars."""
+
+    as_of_date: str | None = None
+    dbt_vars: dict[str, Any] = {}
+
+
+def resolve_as_of_date(value: str | None) -> str:
+    if not value:
+        return dt.datetime.now(dt.UTC).date().isoformat()
+    return dt.date.fromisoformat(value).isoformat()
+
+
+def dbt_build_args(
+    as_of_date: str | None, extra_vars: Mapping[str, Any] | None = None
+) -> list[str]:
+    """`dbt build --vars {...}` with the as-of date made explicit, so a run is reproducible."""
+    dbt_vars = {**(extra_vars or {}), "as_of_date": resolve_as_of_date(as_of_date)}
+    return ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)]
+
+
+def build_run_config(as_of_date: str, **dbt_vars: Any) -> dict[str, Any]:
+    """Run config of the build job for one as-of date."""
+    config: dict[str, Any] = {"as_of_date": as_of_date}
+    if dbt_vars:
+        config["dbt_vars"] = dbt_vars
+    return {"ops": {DBT_ASSETS_NAME: {"config": config}}}
+
+
+def prune_run_target_dirs(current: Path, keep: int = KEEP_RUN_TARGET_DIRS) -> list[Path]:
+    """Remove all but the newest `keep` per-run dbt target folders beside `current`.
+
+    dagster-dbt gives every invocation its own folder (`<op>-<run>-<id>`, about 10 MB with the
+    manifest) under target/ (or DBT_TARGET_PATH); without pruning they pile up one per run.
+    """
+    siblings = sorted(
+        (path for path in current.parent.glob(f"{DBT_ASSETS_NAME}-*") if path.is_dir()),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    removed = [path for path in siblings[keep:] if path != current]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+def _failed_check_name(event: Any) -> str | None:
+    if not isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+        return None
+    if event.passed or event.severity != dg.AssetCheckSeverity.ERROR:
+        return None
+    return f"{event.asset_key.to_user_string()}:{event.check_name}"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=SegmentWarehouseTranslator(),
+    name=DBT_ASSETS_NAME,
+    retry_policy=BUILD_RETRY_POLICY,
+    pool=DUCKDB_POOL,
+)
+def segment_warehouse_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    args = dbt_build_args(config.as_of_date, config.dbt_vars)
+    context.log.info("dbt %s", " ".join(args))
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    failed_checks: list[str] = []
+    try:
+        for event in invocation.stream():
+            name = _failed_check_name(event)
+            if name:
+                failed_checks.append(name)
+            yield event
+    finally:
+        prune_run_target_dirs(Path(invocation.target_path))
+    if not invocation.is_successful():
+        if failed_checks:
+            # A failing data test is not fixed by retrying: fail now, naming the checks.
+            raise dg.Failure(
+                description="dbt tests failed, nothing is published: " + ", ".join(failed_checks),
+                metadata={"failed_checks": failed_checks},
+                allow_retries=False,
+            )
+        raise dg.Failure(
+            description=f"dbt build failed: {invocation.get_error()}",
+            allow_retries=True,
+        )

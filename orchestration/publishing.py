@@ -1,0 +1,145 @@
+"""Publishing for BI: the marts as Parquet files plus a small serving.duckdb of views over them.
+
+BI tools open `serving.duckdb` read-only. Its views read fixed Parquet paths, so they are written
+once (when missing) and a rebuild only swaps the Parquet files (written aside, then os.replace).
+A reader holding serving.duckdb open therefore never blocks a rebuild of the main warehouse nor a
+publication, and its next query sees the new files.
+"""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import get_asset_key_for_model
+
+from orchestration.dbt import BUILD_RETRY_POLICY, segment_warehouse_dbt
+from orchestration.resources import DUCKDB_POOL, serving_dir, warehouse_path
+
+PUBLISHED_MODELS = (
+    "customer_segments",
+    "segment_membership",
+    "customer_rfm",
+    "customer_lifecycle",
+    "customer_focus_segments",
+    "data_quality_issues",
+)
+SERVING_DATABASE = "serving.duckdb"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def export_parquet(warehouse: Path, out_dir: Path, tables: Sequence[str]) -> dict[str, int]:
+    """Copy each table of the warehouse's main schema to out_dir/<table>.parquet, atomically.
+
+    Each file is written under a temporary name in the same folder, then renamed over the old
+    one, so a reader sees either the old or the new file, never a partial one.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, int] = {}
+    written: list[tuple[Path, Path]] = []
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            for table in tables:
+                final = out_dir / f"{table}.parquet"
+                temporary = out_dir / f".{table}.parquet.{os.getpid()}.tmp"
+                written.append((temporary, final))
+                con.execute(
+                    f'copy (select * from main."{table}") to {_quote(str(temporary))} '
+                    "(format parquet, compression zstd)"
+                )
+                rows[table] = con.execute(f'select count(*) from main."{table}"').fetchone()[0]
+    except BaseException:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+        raise
+    # Every export succeeded: only now replace the published files.
+    for temporary, final in written:
+        os.replace(temporary, final)
+    return rows
+
+
+def view_sql(table: str, parquet: Path) -> str:
+    return (
+        f'create or replace view "{table}" as '
+        f"select * from read_parquet({_quote(str(parquet.resolve()))})"
+    )
+
+
+def ensure_serving_views(out_dir: Path, tables: Sequence[str]) -> list[str]:
+    """Create the views of serving.duckdb that are missing (or read other paths); return them.
+
+    When every view exists the file is only opened read-only, which works while BI readers hold
+    it open (a read-write open would fail on their lock).
+    """
+    database = out_dir / SERVING_DATABASE
+    existing: dict[str, str] = {}
+    if database.exists():
+        with duckdb.connect(str(database), read_only=True) as con:
+            existing = dict(
+                con.execute(
+                    "select view_name, sql from duckdb_views() where not internal"
+                ).fetchall()
+            )
+    missing = [
+        table
+        for table in tables
+        if _quote(str((out_dir / f"{table}.parquet").resolve())) not in existing.get(table, "")
+    ]
+    if missing:
+        with duckdb.connect(str(database)) as con:
+            for table in missing:
+                con.execute(view_sql(table, out_dir / f"{table}.parquet"))
+    return missing
+
+
+def publish(warehouse: Path, out_dir: Path, tables: Sequence[str] = PUBLISHED_MODELS) -> dict:
+    rows = export_parquet(warehouse, out_dir, tables)
+    created = ensure_serving_views(out_dir, tables)
+    return {"rows": rows, "views_created": created}
+
+
+@dg.asset(
+    deps=[get_asset_key_for_model([segment_warehouse_dbt], model) for model in PUBLISHED_MODELS],
+    group_name="serving",
+    kinds={"parquet", "duckdb"},
+    retry_policy=BUILD_RETRY_POLICY,
+    pool=DUCKDB_POOL,
+    description=(
+        "The marts as Parquet in SEGMENT_SERVING_DIR (default target/serving/) and serving.duckdb "
+        "there with one view per mart, for BI tools (open it read-only). Runs only after a build "
+        "whose blocking checks passed; a failed build leaves the last good copy in place."
+    ),
+)
+def published_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    out_dir = serving_dir()
+    result = publish(warehouse_path(), out_dir)
+    context.log.info("published %s to %s", result["rows"], out_dir)
+    return dg.MaterializeResult(
+        metadata={
+            "serving_dir": dg.MetadataValue.path(str(out_dir)),
+            "serving_database": dg.MetadataValue.path(str(out_dir / SERVING_DATABASE)),
+            "views_created": result["views_created"],
+            **{f"rows/{table}": count for table, count in result["rows"].items()},
+        }
+    )
+
+
+@dg.asset_check(
+    asset=get_asset_key_for_model([segment_warehouse_dbt], "customer_segments"),
+    blocking=True,
+    pool=DUCKDB_POOL,
+    description="customer_segments has at least one contact: an empty export is never published.",
+)
+def customer_segments_not_empty() -> dg.AssetCheckResult:
+    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        count = con.execute("select count(*) from main.customer_segments").fetchone()[0]
+    return dg.AssetCheckResult(
+        passed=count > 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"rows": count},
+        description=None if count else "customer_segments is empty",
+    )

@@ -139,6 +139,14 @@ def mem_total_bytes() -> int:
     return 0
 
 
+def load_average() -> str | None:
+    """The 1/5/15-minute load averages: other work on the machine skews the timings."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return None
+
+
 def machine_info() -> dict[str, Any]:
     cpu_model = None
     try:
@@ -225,6 +233,19 @@ def _tree_rss_bytes(root: int) -> int:
     return total
 
 
+def cpu_busy_seconds() -> float | None:
+    """Busy CPU seconds of the whole machine so far (all processes, all cores), from /proc/stat."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = handle.readline().split()[1:]
+    except OSError:
+        return None
+    # user nice system idle iowait irq softirq steal ...; busy = all but idle and iowait
+    ticks = [int(v) for v in fields[:8]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def run_measured(
     command: list[str],
     *,
@@ -241,6 +262,7 @@ def run_measured(
     """
     full = [TIME_BIN, "-v", "-o", str(time_file), *command]
     state: dict[str, Any] = {"killed_for": None, "polled_peak_rss_bytes": 0}
+    busy_before = cpu_busy_seconds()
     start = time.perf_counter()
     with open(log_file, "wb") as log:
         proc = subprocess.Popen(
@@ -280,7 +302,13 @@ def run_measured(
             stop.set()
             watcher.join()
     wall = time.perf_counter() - start
+    busy_after = cpu_busy_seconds()
     timing = parse_time_v(time_file)
+    # CPU time other processes used meanwhile: they compete for the same cores
+    others_cpu_s = None
+    if busy_before is not None and busy_after is not None and "user_s" in timing:
+        own = timing["user_s"] + timing.get("system_s", 0.0)
+        others_cpu_s = round(max(0.0, busy_after - busy_before - own), 1)
     return {
         "rc": rc,
         "wall_s": round(wall, 3),
@@ -292,6 +320,7 @@ def run_measured(
         "max_rss_source": "time -v" if timing.get("max_rss_bytes") else "proc polling",
         "signal": timing.get("signal"),
         "killed_for": state["killed_for"],
+        "others_cpu_s": others_cpu_s,
     }
 
 
@@ -388,6 +417,80 @@ def summarize_run_results(path: Path, top: int) -> dict[str, Any]:
                 "rows_affected": (result.get("adapter_response") or {}).get("rows_affected"),
             }
         )
+    return summarize_nodes(nodes, float(data.get("elapsed_time") or 0.0), top)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_LOG_LINE = re.compile(
+    r"^(\d\d):(\d\d):(\d\d)\s+\d+ of \d+ (START|OK|PASS|FAIL|WARN|ERROR|SKIP)\b(.*)$"
+)
+_LOG_TIME = re.compile(r"\[[^\]]* in ([\d.]+)s\]")
+_LOG_TAIL = re.compile(r"\s*\[[^\]]*\]\s*$")
+
+
+def parse_dbt_log(path: Path, ended_at: float | None = None) -> list[dict[str, Any]]:
+    """Per-node times from dbt's console log, for a build stopped before run_results.json.
+
+    Nodes started but not finished get the time from their START line to ``ended_at`` (epoch
+    seconds when the build stopped; default now; a lower bound of their time) and the status
+    ``running when stopped``. Log times are local wall-clock times (hh:mm:ss).
+    """
+    end = time.localtime(ended_at)
+    now_seconds = end.tm_hour * 3600 + end.tm_min * 60 + end.tm_sec
+    started: dict[str, tuple[int, str]] = {}
+    nodes: list[dict[str, Any]] = []
+    last_seconds = 0
+    for raw in path.read_text(errors="replace").splitlines():
+        line = _ANSI.sub("", raw).strip()
+        match = _LOG_LINE.match(line)
+        if not match:
+            continue
+        hh, mm, ss, word, rest = match.groups()
+        seconds = int(hh) * 3600 + int(mm) * 60 + int(ss)
+        if seconds < last_seconds - 43200:  # past midnight
+            seconds += 86400
+        last_seconds = seconds
+        label = _LOG_TAIL.sub("", rest).rstrip(" .").split()
+        if not label:
+            continue
+        full_name = label[-1]
+        name = full_name if "::" in full_name else full_name.split(".")[-1]
+        kind = "model" if "model" in label else "seed" if "seed" in label else "test"
+        if "unit_test" in label or "::" in full_name:
+            kind = "unit_test"
+        if word == "START":
+            started[full_name] = (seconds, kind)
+            continue
+        timing = _LOG_TIME.search(rest)
+        started.pop(full_name, None)
+        nodes.append(
+            {
+                "unique_id": f"{kind}.{full_name}",
+                "name": name,
+                "resource_type": kind,
+                "status": {"OK": "success", "PASS": "pass"}.get(word, word.lower()),
+                "execution_time_s": float(timing.group(1)) if timing else 0.0,
+                "rows_affected": None,
+            }
+        )
+    if now_seconds < last_seconds - 43200:
+        now_seconds += 86400
+    end_seconds = max(now_seconds, last_seconds)
+    for full_name, (seconds, kind) in started.items():
+        nodes.append(
+            {
+                "unique_id": f"{kind}.{full_name}",
+                "name": full_name.split(".")[-1],
+                "resource_type": kind,
+                "status": "running when stopped",
+                "execution_time_s": float(end_seconds - seconds),
+                "rows_affected": None,
+            }
+        )
+    return nodes
+
+
+def summarize_nodes(nodes: list[dict[str, Any]], elapsed_s: float, top: int) -> dict[str, Any]:
     models = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
     by_type: dict[str, dict[str, float]] = {}
     for node in nodes:
@@ -398,10 +501,10 @@ def summarize_run_results(path: Path, top: int) -> dict[str, Any]:
     failures = [
         {"name": n["name"], "unique_id": n["unique_id"], "status": n["status"]}
         for n in nodes
-        if n["status"] in ("error", "fail", "runtime error")
+        if n["status"] in ("error", "fail", "runtime error", "running when stopped")
     ]
     return {
-        "dbt_elapsed_s": round(float(data.get("elapsed_time") or 0.0), 3),
+        "dbt_elapsed_s": round(elapsed_s, 3) if elapsed_s else None,
         "node_count": len(nodes),
         "nodes_seconds_sum": round(sum(n["execution_time_s"] for n in nodes), 3),
         "by_type": by_type,
@@ -415,50 +518,106 @@ def summarize_run_results(path: Path, top: int) -> dict[str, Any]:
     }
 
 
-def run_dbt_build(run_dir: Path, store: Path, top: int, timeout_s: float) -> dict[str, Any]:
-    db_file = run_dir / "warehouse.duckdb"
-    for stale in (db_file, Path(f"{db_file}.wal"), Path(f"{db_file}.tmp")):
-        remove_path(stale)
-    target = run_dir / "target"
-    remove_path(target)
+def dbt_env(db_file: Path, store: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["DBT_DUCKDB_PATH"] = str(db_file)
     env["SEGMENT_RAW_DATA_PATH"] = str(store)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def profiles_dir_for(run_dir: Path, memory_limit: str | None) -> str:
+    """``.`` (the project's profiles.yml), or a copy of it with DuckDB's ``memory_limit`` set."""
+    if not memory_limit:
+        return "."
+    import yaml
+
+    profiles = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
+    for profile in profiles.values():
+        for output in (profile or {}).get("outputs", {}).values():
+            output.setdefault("settings", {})["memory_limit"] = memory_limit
+    folder = run_dir / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False, width=1000))
+    return str(folder)
+
+
+def run_dbt(
+    run_dir: Path,
+    store: Path,
+    name: str,
+    dbt_args: list[str],
+    top: int,
+    timeout_s: float,
+    profiles_dir: str = ".",
+) -> dict[str, Any]:
+    """``dbt <dbt_args>`` on ``run_dir/warehouse.duckdb``, target path ``run_dir/target_<name>``."""
+    db_file = run_dir / "warehouse.duckdb"
+    target = run_dir / f"target_{name}"
+    remove_path(target)
+    env = dbt_env(db_file, store)
+    base = [dbt_executable(), *dbt_args[:1], "--profiles-dir", profiles_dir, "--project-dir", "."]
     command = [
-        dbt_executable(),
-        "build",
-        "--profiles-dir",
-        ".",
-        "--project-dir",
-        ".",
+        *base,
         "--vars",
         DBT_VARS,
+        *dbt_args[1:],
         "--target-path",
         str(target),
         "--log-path",
-        str(run_dir / "logs"),
+        str(run_dir / f"logs_{name}"),
     ]
+    log = run_dir / f"dbt_{name}.log"
     measured = run_measured(
         command,
-        time_file=run_dir / "time_dbt.txt",
-        log_file=run_dir / "dbt_build.log",
+        time_file=run_dir / f"time_dbt_{name}.txt",
+        log_file=log,
         env=env,
         timeout_s=timeout_s,
     )
+    shown = ["dbt", *command[1:]]
+    shown[shown.index(DBT_VARS)] = f"'{DBT_VARS}'"
     result: dict[str, Any] = {
-        "command": " ".join(command[:8]) + f" '{DBT_VARS}' --target-path ... --log-path ...",
+        "command": " ".join(shown),
         "threads": env.get("DBT_THREADS", "2 (profile default)"),
         **measured,
         "duckdb_file_bytes": folder_bytes(db_file),
-        "log": str(run_dir / "dbt_build.log"),
+        "log": str(log),
     }
     run_results = target / "run_results.json"
     if run_results.is_file():
         result.update(summarize_run_results(run_results, top))
     else:
-        result["error"] = f"no run_results.json (rc={measured['rc']}); see {result['log']}"
+        result["error"] = f"no run_results.json (rc={measured['rc']}); see {log}"
+        if log.is_file():
+            # stopped (timeout, memory): per-node times from the console log instead
+            ended_at = (run_dir / f"time_dbt_{name}.txt").stat().st_mtime
+            result.update(summarize_nodes(parse_dbt_log(log, ended_at), 0.0, top))
+            result["nodes_from"] = "dbt console log (no run_results.json)"
     return result
+
+
+def run_dbt_build(
+    run_dir: Path, store: Path, top: int, timeout_s: float, profiles_dir: str = "."
+) -> dict[str, Any]:
+    """The whole ``dbt build`` on a fresh DuckDB file."""
+    db_file = run_dir / "warehouse.duckdb"
+    for stale in (db_file, Path(f"{db_file}.wal"), Path(f"{db_file}.tmp")):
+        remove_path(stale)
+    return run_dbt(run_dir, store, "build", ["build"], top, timeout_s, profiles_dir)
+
+
+def run_rfm_isolated(
+    run_dir: Path, store: Path, timeout_s: float, profiles_dir: str = "."
+) -> dict[str, Any]:
+    """Re-runs only the RFM-part models (on the built database), with nothing else competing for
+    the 2 cores: the same models as in the build, without the contention of parallel nodes."""
+    select = ["--select", " ".join(RFM_NODES)]
+    result = run_dbt(
+        run_dir, store, "rfm_only", ["run", *select], len(RFM_NODES), timeout_s, profiles_dir
+    )
+    keep = ("command", "rc", "wall_s", "max_rss_bytes", "dbt_elapsed_s", "rfm_part_s")
+    return {k: result.get(k) for k in (*keep, "rfm_nodes", "failures", "error") if k in result}
 
 
 # --------------------------------------------------------------------------------------------
@@ -546,28 +705,89 @@ def run_reference(
 # --------------------------------------------------------------------------------------------
 
 
-def bench_size(orders: int, args: argparse.Namespace) -> dict[str, Any]:
-    root: Path = args.out
+def entry_label(orders: int, memory_limit: str | None) -> str:
+    """``10M``, or ``10M@memory_limit=3GB`` for a run with DuckDB's memory_limit overridden."""
     label = size_label(orders)
+    return f"{label}@memory_limit={memory_limit}" if memory_limit else label
+
+
+def bench_size(
+    orders: int,
+    args: argparse.Namespace,
+    previous: dict[str, Any] | None = None,
+    save: Any = None,
+) -> dict[str, Any]:
+    root: Path = args.out
+    label = entry_label(orders, args.duckdb_memory_limit)
     store_info = ensure_store(root, orders)
     store = Path(store_info["path"])
-    run_dir = root / "runs" / label
+    run_dir = root / "runs" / label.replace("@", "_").replace("=", "")
     run_dir.mkdir(parents=True, exist_ok=True)
+    profiles_dir = profiles_dir_for(run_dir, args.duckdb_memory_limit)
 
-    print(f"[{label}] dbt build ...", flush=True)
-    dbt = run_dbt_build(run_dir, store, args.top, args.dbt_timeout)
+    load_before = load_average()
+    print(f"[{label}] dbt build (load average before: {load_before}) ...", flush=True)
+    dbt = run_dbt_build(run_dir, store, args.top, args.dbt_timeout, profiles_dir)
+    dbt["duckdb_memory_limit"] = args.duckdb_memory_limit or "DuckDB default (80% of RAM)"
     print(
         f"[{label}] dbt build rc={dbt['rc']} wall {dbt['wall_s']:.1f} s, peak RSS "
         f"{(dbt['max_rss_bytes'] or 0) / GB:.2f} GB, RFM part {dbt.get('rfm_part_s', 0):.2f} s",
         flush=True,
     )
+    rows = store_info.get("rows", {})
+    entry: dict[str, Any] = {
+        "label": label,
+        "orders_target": orders,
+        "orders": rows.get("orders"),
+        "contacts": store_info["params"]["contacts"],
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "loadavg_before": load_before,
+        "machine": machine_info(),
+        "store": {
+            "path": str(store),
+            "rows": rows,
+            "bytes": store_info.get("bytes"),
+            "generate_s": store_info.get("generate_s"),
+            "cached": store_info.get("cached"),
+        },
+        "dbt": dbt,
+        "rfm_isolated": None,
+        "reference": None,
+        "ratio_pandas_over_sql_rfm": None,
+        "ratio_lower_bound": None,
+        "ratio_pandas_over_sql_rfm_isolated": None,
+        "complete": False,
+    }
+    if save:
+        save(entry)  # the build's numbers survive even if what follows is interrupted
+
+    rfm_isolated: dict[str, Any] | None = None
+    if not args.no_isolated_rfm and dbt["rc"] == 0:
+        print(f"[{label}] dbt run of the RFM-part models alone ...", flush=True)
+        rfm_isolated = run_rfm_isolated(run_dir, store, args.dbt_timeout, profiles_dir)
+        print(
+            f"[{label}] RFM part alone rc={rfm_isolated['rc']}: "
+            f"{fmt_num(rfm_isolated.get('rfm_part_s'), 2)} s",
+            flush=True,
+        )
     if not args.keep:
         db_file = run_dir / "warehouse.duckdb"
         for path in (db_file, Path(f"{db_file}.wal"), Path(f"{db_file}.tmp")):
             remove_path(path)
 
     reference: dict[str, Any] | None = None
-    if not args.skip_reference:
+    if args.skip_reference:
+        # keep the earlier reference measurement of this very store, if there is one
+        same_store = previous and previous.get("store", {}).get("rows") == store_info.get("rows")
+        if same_store and previous.get("reference"):
+            reference = dict(previous["reference"])
+            reference.setdefault("reused_from", previous.get("measured_at"))
+            print(
+                f"[{label}] pandas reference: reusing the one measured at "
+                f"{reference['reused_from']} ({reference['status']})",
+                flush=True,
+            )
+    else:
         print(
             f"[{label}] pandas reference (timeout {args.reference_timeout:.0f} s, RSS cap "
             f"{args.reference_max_rss_gb:.1f} GB) ...",
@@ -591,27 +811,21 @@ def bench_size(orders: int, args: argparse.Namespace) -> dict[str, Any]:
         elif reference["status"] in ("timeout", "memory_limit", "oom_killed"):
             # the reference had run at least this long when it was stopped
             ratio_bound = round(reference["wall_s"] / sql_rfm, 2)
+    ratio_isolated = None
+    isolated_s = (rfm_isolated or {}).get("rfm_part_s") if rfm_isolated else None
+    if reference and reference["status"] == "ok" and isolated_s and rfm_isolated["rc"] == 0:
+        ratio_isolated = round(reference["total_s"] / rfm_isolated["rfm_part_s"], 2)
 
-    rows = store_info.get("rows", {})
-    entry = {
-        "label": label,
-        "orders_target": orders,
-        "orders": rows.get("orders"),
-        "contacts": store_info["params"]["contacts"],
-        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "store": {
-            "path": str(store),
-            "rows": rows,
-            "bytes": store_info.get("bytes"),
-            "generate_s": store_info.get("generate_s"),
-            "cached": store_info.get("cached"),
-        },
-        "dbt": dbt,
-        "reference": reference,
-        "ratio_pandas_over_sql_rfm": ratio,
-        "ratio_lower_bound": ratio_bound,
-    }
+    entry.update(
+        {
+            "rfm_isolated": rfm_isolated,
+            "reference": reference,
+            "ratio_pandas_over_sql_rfm": ratio,
+            "ratio_lower_bound": ratio_bound,
+            "ratio_pandas_over_sql_rfm_isolated": ratio_isolated,
+            "complete": True,
+        }
+    )
 
     if not args.keep and (store_info.get("bytes") or 0) > args.store_cache_limit_gb * GB:
         print(
@@ -659,21 +873,26 @@ def _ratio_cell(entry: dict[str, Any]) -> str:
 def markdown_report(entries: list[dict[str, Any]]) -> str:
     lines = [
         "| orders | contacts | dbt build wall (s) | dbt elapsed (s) | peak RSS dbt+DuckDB (GB) "
-        "| RFM part SQL (s) | pandas reference (s) | pandas peak RSS (GB) | pandas / SQL RFM "
-        "| build status |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| RFM part SQL (s) | RFM part alone (s) | pandas reference (s) | pandas peak RSS (GB) "
+        "| pandas / SQL RFM | other processes' CPU during build (s) | build status |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for e in entries:
         dbt = e["dbt"]
         ref = e.get("reference") or {}
         status = "ok" if dbt["rc"] == 0 else f"rc={dbt['rc']}"
+        if dbt.get("killed_for"):
+            status = f"stopped ({dbt['killed_for']})"
         if dbt.get("failures"):
             status += f", {len(dbt['failures'])} failed nodes"
         lines.append(
             f"| {e['orders'] or e['orders_target']:,} | {e['contacts']:,} | {dbt['wall_s']:.1f} "
             f"| {fmt_num(dbt.get('dbt_elapsed_s'))} | {_gb(dbt.get('max_rss_bytes'))} "
-            f"| {fmt_num(dbt.get('rfm_part_s'), 2)} | {_reference_cell(e)} "
-            f"| {_gb(ref.get('max_rss_bytes'))} | {_ratio_cell(e)} | {status} |"
+            f"| {fmt_num(dbt.get('rfm_part_s'), 2)} "
+            f"| {fmt_num((e.get('rfm_isolated') or {}).get('rfm_part_s'), 2)} "
+            f"| {_reference_cell(e)} "
+            f"| {_gb(ref.get('max_rss_bytes'))} | {_ratio_cell(e)} "
+            f"| {fmt_num(dbt.get('others_cpu_s'), 0)} | {status} |"
         )
     lines += ["", "Per mart (execution_time from run_results.json, seconds):", ""]
     lines.append("| orders | " + " | ".join(MARTS) + " |")
@@ -769,7 +988,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the DuckDB files and every generated store (default: delete the DuckDB "
         "files, and stores over --store-cache-limit-gb)",
     )
-    parser.add_argument("--skip-reference", action="store_true", help="do not run pandas")
+    parser.add_argument(
+        "--no-isolated-rfm",
+        action="store_true",
+        help="skip the extra `dbt run` of the RFM-part models alone after the build",
+    )
+    parser.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="do not run the pandas reference (an earlier result on the same store is kept)",
+    )
     parser.add_argument(
         "--reference-timeout",
         type=float,
@@ -786,10 +1014,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--dbt-timeout", type=float, default=1800.0, help="seconds before dbt build is stopped"
     )
     parser.add_argument(
+        "--duckdb-memory-limit",
+        default=None,
+        metavar="SIZE",
+        help="run with a copy of profiles.yml that sets DuckDB's memory_limit (e.g. 3GB); "
+        "recorded as a separate variant <size>@memory_limit=SIZE (default: profiles.yml as is)",
+    )
+    parser.add_argument(
         "--store-cache-limit-gb",
         type=float,
         default=3.0,
         help="stores larger than this are deleted after the run unless --keep (default 3)",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the Markdown report of <out>/results.json (the sizes given, else all) "
+        "without running anything",
     )
     parser.add_argument("--top", type=int, default=10, help="slowest nodes to report")
     parser.add_argument("--_reference-store", dest="reference_store", help=argparse.SUPPRESS)
@@ -807,6 +1048,15 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [parse_size(s) for s in args.orders.split(",") if s.strip()]
     else:
         sizes = list(SIZE_PRESETS[args.sizes or "full"])
+    if args.report:
+        results_file = args.out.resolve() / "results.json"
+        if not results_file.is_file():
+            raise SystemExit(f"no {results_file}")
+        entries = json.loads(results_file.read_text()).get("sizes", [])
+        if args.orders or args.sizes:
+            entries = [e for e in entries if e["orders_target"] in sizes]
+        print(markdown_report(entries))
+        return 0
     if not Path(TIME_BIN).is_file():
         raise SystemExit(f"{TIME_BIN} is required (GNU time, for wall time and peak RSS)")
     args.out = args.out.resolve()
@@ -829,14 +1079,22 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     measured = []
-    for orders in sizes:
-        entry = bench_size(orders, args)
+
+    def save(entry: dict[str, Any]) -> None:
         by_label[entry["label"]] = entry
-        measured.append(entry)
-        ordered = sorted(by_label.values(), key=lambda e: e["orders_target"])
-        results_file.write_text(
-            json.dumps({"machine": machine, "sizes": ordered}, indent=2, default=str)
+        ordered = sorted(by_label.values(), key=lambda e: (e["orders_target"], e["label"]))
+        tmp = results_file.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"machine": machine, "sizes": ordered}, indent=2, default=str))
+        tmp.replace(results_file)
+
+    for orders in sizes:
+        # an earlier result on the same store: its reference is kept with --skip-reference
+        previous = by_label.get(entry_label(orders, args.duckdb_memory_limit)) or by_label.get(
+            size_label(orders)
         )
+        entry = bench_size(orders, args, previous, save)
+        save(entry)
+        measured.append(entry)
 
     print()
     print(markdown_report(measured))

@@ -60,9 +60,9 @@
     {%- if format == 'parquet' %}
         file_row_number + 1 as _source_row
     {%- else %}
-        row_number() over (partition by filename) as _source_row
+        _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row
     {%- endif %}
-    from {{ file_reader(format, files) }}
+    from {{ numbered_file_reader(format, files) }}
 {%- endmacro %}
 
 {% macro online_retail_day_first() -%}

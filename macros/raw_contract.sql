@@ -93,6 +93,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro numbered_file_reader(format, files) -%}
+    {#-
+        The reader, plus for CSV a scan-order row number: DuckDB has no file_row_number for CSV, and
+        a partitioned window loses file order, so rows are numbered by a streaming
+        row_number() over () (which keeps insertion order) and offset per file by the caller.
+    -#}
+    {%- if format == 'parquet' -%}
+        {{ file_reader(format, files) }}
+    {%- else -%}
+        (select *, row_number() over () as _file_scan_row from {{ file_reader(format, files) }}) as numbered_file
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro empty_relation(columns) -%}
     select
     {%- for column in columns %}
@@ -159,7 +172,7 @@
     {%- if format == 'parquet' %}
         file_row_number + 1 as _source_row
     {%- else %}
-        row_number() over (partition by filename) as _source_row
+        _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row
     {%- endif %}
-    from {{ file_reader(format, files) }}
+    from {{ numbered_file_reader(format, files) }}
 {%- endmacro %}

@@ -12,10 +12,18 @@ import duckdb
 FAMILY_ORDER = ["rfm", "lifecycle", "focus"]
 
 
+def _family_rank(family: str) -> tuple[int, str]:
+    """Known families first, in FAMILY_ORDER; any custom family after them, alphabetically."""
+    known = FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER)
+    return known, family
+
+
 def summarise(database: Path) -> str:
     """Return the summary of the warehouse in `database` as text (opened read-only)."""
     if not database.exists():
-        raise FileNotFoundError(f"{database}: no warehouse here; run `make demo` or `dbt build` first")
+        raise FileNotFoundError(
+            f"{database}: no warehouse here; run `make demo` or `dbt build` first"
+        )
     with duckdb.connect(str(database), read_only=True) as con:
         as_of, contacts, customers = con.execute(
             "select max(as_of_date), count(*), count(*) filter (where is_customer) "
@@ -27,9 +35,10 @@ def summarise(database: Path) -> str:
         ]
         sizes = con.execute(
             "select segment_family, segment, count(*) as contacts "
-            "from main.segment_membership group by all order by segment_family, contacts desc, segment"
+            "from main.segment_membership group by all "
+            "order by segment_family, contacts desc, segment"
         ).fetchall()
-        families = sorted({row[0] for row in sizes}, key=lambda f: (FAMILY_ORDER.index(f) if f in FAMILY_ORDER else len(FAMILY_ORDER), f))
+        families = sorted({row[0] for row in sizes}, key=_family_rank)
         for family in families:
             rows = [row for row in sizes if row[0] == family]
             width = max(len(row[1]) for row in rows)
@@ -55,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         "--database",
         type=Path,
         default=Path(os.environ.get("DBT_DUCKDB_PATH", "target/segment_warehouse.duckdb")),
-        help="the DuckDB file built by dbt (default: $DBT_DUCKDB_PATH or target/segment_warehouse.duckdb)",
+        help="the DuckDB file built by dbt "
+        "(default: $DBT_DUCKDB_PATH or target/segment_warehouse.duckdb)",
     )
     args = parser.parse_args(argv)
     try:

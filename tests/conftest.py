@@ -563,6 +563,7 @@ def assert_segments_match(
 _BUILD_MODULES = pytest.StashKey[list]()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Remembers the selected test modules that define ``submit_builds(builds, build_root)``."""
     modules: list[Any] = []

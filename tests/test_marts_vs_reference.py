@@ -3,7 +3,7 @@
 Stores: the session demo store (3,000 contacts, seed 11, parquet, as of 2025-06-30), the same
 store written as CSV, and a copy with rows dated after the as-of date. Builds: default vars,
 ``rfm_scoring: thresholds``, non-default vars (with an RFM window), a rebuild, an earlier as-of.
-All builds are submitted to the background pool when the module starts.
+All builds are submitted to the background pool when the session starts (see conftest).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def write_store_with_future_rows(store: Path, out: Path) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------------------------
-# Builds (submitted when the module starts)
+# Builds (submitted to the pool when the session starts)
 # --------------------------------------------------------------------------------------------
 
 

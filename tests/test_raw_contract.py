@@ -7,7 +7,7 @@
 - missing required files and columns, and a bad as_of_date, stop the build with a clear message;
 - timestamps with offsets land on the right UTC day (contacts K1-K7 of the bad-rows store).
 
-All builds are submitted to the background pool when the module starts.
+All builds are submitted to the background pool when the session starts (see conftest).
 """
 
 from __future__ import annotations
@@ -378,7 +378,7 @@ def write_tiny_store(folder: Path, orders: bool = True, amount: bool = True) -> 
 
 
 # --------------------------------------------------------------------------------------------
-# Builds (submitted when the module starts)
+# Builds (submitted to the pool when the session starts)
 # --------------------------------------------------------------------------------------------
 
 BAD_AS_OF_VALUES = ("30/06/2025", "2025-02-30")

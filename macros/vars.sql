@@ -12,7 +12,14 @@
                 "var as_of_date: '" ~ text ~ "' is not a date; write it as YYYY-MM-DD, e.g. --vars '{as_of_date: 2024-06-30}'"
             ) }}
         {%- endif -%}
-        {%- set day = modules.datetime.datetime.strptime(text, '%Y-%m-%d').date() -%}
+        {%- set year, month, day_of_month = text.split('-') | map('int') | list -%}
+        {%- set next_month = modules.datetime.date(year + (month // 12), month % 12 + 1, 1) if 1 <= month <= 12 else none -%}
+        {%- if next_month is none or day_of_month < 1 or day_of_month > (next_month - modules.datetime.timedelta(days=1)).day -%}
+            {{ exceptions.raise_compiler_error(
+                "var as_of_date: '" ~ text ~ "' is not a real date; write it as YYYY-MM-DD, e.g. --vars '{as_of_date: 2024-06-30}'"
+            ) }}
+        {%- endif -%}
+        {%- set day = modules.datetime.date(year, month, day_of_month) -%}
     {%- endif -%}
     date '{{ day.isoformat() }}'
 {%- endmacro %}

@@ -262,21 +262,12 @@ def _with_columns(frame: pd.DataFrame | None, columns: Iterable[str]) -> pd.Data
     return frame.reset_index(drop=True)
 
 
-def _row_content(frame: pd.DataFrame) -> pd.Series:
-    columns = sorted(frame.columns)
-    rows = frame[columns].itertuples(index=False, name=None)
-    text = ["\x1f".join("" if _is_missing(v) else str(v) for v in row) for row in rows]
-    return pd.Series(text, index=frame.index, dtype=object)
-
-
 def _keep_latest(frame: pd.DataFrame, key: str, ts_column: str) -> pd.DataFrame:
-    """One row per key: the latest timestamp, ties broken by the row's content."""
+    """One row per key: the latest timestamp, ties broken by file order (the later row wins)."""
     if not frame[key].duplicated().any():
         return frame
-    ordered = frame.assign(_content=_row_content(frame)).sort_values(
-        [key, ts_column, "_content"], na_position="first", kind="mergesort"
-    )
-    kept = ordered.drop_duplicates(key, keep="last").drop(columns="_content")
+    ordered = frame.sort_values([key, ts_column], na_position="first", kind="mergesort")
+    kept = ordered.drop_duplicates(key, keep="last")
     return kept.sort_index().reset_index(drop=True)
 
 

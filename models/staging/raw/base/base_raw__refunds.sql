@@ -40,7 +40,7 @@ checked as (
             ("parsed.refunded_at is null", 'missing_required_value', 'refunded_at'),
             ("parsed.amount_net is null", 'missing_required_value', 'amount_net'),
             ("parsed.amount_net < 0", 'negative_amount', 'amount_net'),
-            ("parsed.order_id is not null and orders.order_id is null", 'unknown_order', 'order_id'),
+            ("parsed.order_id is not null and orders.order_id is null and parsed.given_contact_id is null", 'unknown_order', 'order_id'),
             ("coalesce(parsed.given_contact_id, orders.contact_id) is null", 'missing_key', 'contact_id'),
             ("contacts.contact_id is null", 'unknown_contact', 'contact_id'),
         ]) }} as dq_failure,

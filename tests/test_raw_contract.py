@@ -150,9 +150,7 @@ class Entity:
 class BadRowsStore:
     folder: Path
     expected: list[Issue]
-    #: rows whose issue (or absence of one) is checked by a dedicated probe test
-    probe_rows: set[tuple[str, int]]
-    probe_contacts: set[str]
+    #: source_row of the notable rows, by name
     rows: dict[str, int]
 
 
@@ -160,7 +158,6 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
     contacts, orders = Entity("contacts"), Entity("orders")
     refunds, items = Entity("refunds"), Entity("order_items")
     expected: list[Issue] = []
-    probe_rows: set[tuple[str, int]] = set()
     rows: dict[str, int] = {}
 
     # good contacts and orders: enough buyers for the quantile scores to matter
@@ -299,12 +296,12 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
         Issue("order_items", rows["negative_quantity"], "negative_quantity", "quantity")
     )
 
-    # probe: two exact ties (same order_id, same ordered_at), mirrored in the file
+    # exact ties (same order_id, same ordered_at), mirrored in the file: the later row wins
     at = iso_z(days_before(20))
     for contact_id, amounts in (("P-TIE1", ("90.00", "80.00")), ("P-TIE2", ("80.00", "90.00"))):
         contacts.add(contact_id=contact_id, created_at=iso_z(days_before(100)))
-        for amount in amounts:
-            row = orders.add(
+        first, _ = [
+            orders.add(
                 order_id=f"O-{contact_id}",
                 contact_id=contact_id,
                 ordered_at=at,
@@ -312,8 +309,10 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
                 amount_net=amount,
                 currency="EUR",
             )
-            probe_rows.add(("orders", row))
-    # probe: a refund naming its contact and an order that was rejected (unparseable amount)
+            for amount in amounts
+        ]
+        expected.append(Issue("orders", first, "duplicate_key", "order_id", "duplicate_dropped"))
+    # a refund naming its contact and an order that was rejected (unparseable amount): counts
     contacts.add(contact_id="P-REFUND", created_at=iso_z(days_before(100)))
     orders.add(
         order_id="O-P-GOOD",
@@ -323,7 +322,7 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
         amount_net="100.00",
         currency="EUR",
     )
-    rows["probe_bad_order"] = orders.add(
+    rows["rejected_order"] = orders.add(
         order_id="O-P-BAD",
         contact_id="P-REFUND",
         ordered_at=iso_z(days_before(20)),
@@ -331,15 +330,14 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
         amount_net="n/a",
         currency="EUR",
     )
-    expected.append(Issue("orders", rows["probe_bad_order"], "unparseable_number", "amount_net"))
-    rows["probe_refund"] = refunds.add(
+    expected.append(Issue("orders", rows["rejected_order"], "unparseable_number", "amount_net"))
+    rows["refund_of_rejected_order"] = refunds.add(
         refund_id="R-P",
         order_id="O-P-BAD",
         contact_id="P-REFUND",
         refunded_at=iso_z(days_before(10)),
         amount_net="30.00",
     )
-    probe_rows.add(("refunds", rows["probe_refund"]))
 
     # timestamps with offsets (see test_offsets_land_on_the_utc_day)
     for contact_id, (created, subscribed, ordered) in OFFSET_CONTACTS.items():
@@ -357,7 +355,7 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
     write_csv(folder / "orders.csv", ORDER_COLUMNS, orders.rows)
     write_csv(folder / "refunds.csv", REFUND_COLUMNS, refunds.rows)
     write_csv(folder / "order_items.csv", ITEM_COLUMNS, items.rows)
-    return BadRowsStore(folder, expected, probe_rows, {"P-TIE1", "P-TIE2", "P-REFUND"}, rows)
+    return BadRowsStore(folder, expected, rows)
 
 
 def write_tiny_store(folder: Path, orders: bool = True, amount: bool = True) -> Path:
@@ -493,11 +491,7 @@ def test_bad_rows_are_reported_with_reason_and_row(bad_rows) -> None:
     store, db = bad_rows
     found = _issues(db)
     missing = [issue for issue in store.expected if issue not in found]
-    unexpected = [
-        issue
-        for issue in found
-        if issue not in store.expected and (issue.entity, issue.source_row) not in store.probe_rows
-    ]
+    unexpected = [issue for issue in found if issue not in store.expected]
     assert not missing and not unexpected, (
         f"expected issues not found: {missing}\nunexpected issues: {unexpected}\n"
         f"all issues: {sorted(found, key=lambda i: (i.entity, i.source_row))}"
@@ -539,18 +533,13 @@ def test_good_rows_match_reference(bad_rows) -> None:
     store, db = bad_rows
     expected = reference_records(ref.load_raw_contract(store.folder), AS_OF)
     assert {"B01", "B99"} <= set(expected)
-    assert_segments_match(
-        db,
-        expected,
-        exclude_contacts=store.probe_contacts,
-        what="good rows of a store with bad rows",
-    )
+    assert_segments_match(db, expected, what="good rows of a store with bad rows")
 
 
-def test_duplicate_key_tie_is_broken_by_row_content(bad_rows) -> None:
-    """rules.md: a duplicate key keeps the row with the latest timestamp, "ties broken by the
-    row's content". P-TIE1 and P-TIE2 each have one order_id twice at the same time, 90.00 and
-    80.00, in opposite file order: a content rule keeps the same amount for both."""
+def test_duplicate_key_tie_keeps_the_later_row(bad_rows) -> None:
+    """rules.md: a duplicate key keeps the row with the latest timestamp, "ties broken by file
+    order, the later row winning". P-TIE1 and P-TIE2 each have one order_id twice at the same
+    time, 90.00 then 80.00 and 80.00 then 90.00."""
     store, db = bad_rows
     kept = {
         k: v["monetary"]
@@ -559,34 +548,29 @@ def test_duplicate_key_tie_is_broken_by_row_content(bad_rows) -> None:
     }
     expected = reference_records(ref.load_raw_contract(store.folder), AS_OF)
     reference = {k: expected[k]["monetary"] for k in ("P-TIE1", "P-TIE2")}
-    assert kept == reference, (
-        f"tied duplicates kept by file position, not by content: warehouse monetary {kept},"
-        f" reference {reference} (rules.md 'Raw contract': duplicate_key ... 'ties broken by"
-        " the row's content'; macros/data_quality.sql dq_duplicate_rank breaks ties with"
-        " `_source_file desc, _source_row desc`, so the row kept depends on where it sits in"
-        " the export)"
-    )
+    later_rows = {"P-TIE1": Decimal("80.0000"), "P-TIE2": Decimal("90.0000")}
+    assert reference == later_rows
+    assert kept == later_rows, f"tied duplicates: warehouse kept {kept}, rules.md: {later_rows}"
 
 
-def test_refund_of_a_rejected_order_counts_for_its_contact(bad_rows) -> None:
-    """rules.md: a refund's contact is its own contact_id (the order's only when empty); the
-    listed reasons do not include an unknown order. R-P names P-REFUND and an order that was
-    rejected (unparseable amount): it still reduces P-REFUND's monetary value (100 - 30)."""
+def test_refund_of_an_unknown_order_counts_for_its_named_contact(bad_rows) -> None:
+    """rules.md: "a refund whose order is unknown but which names a known contact counts for
+    that contact". R-P names P-REFUND and an order that was rejected (unparseable amount): it
+    reduces P-REFUND's monetary value (100 - 30) and is not an issue."""
     store, db = bad_rows
     expected = reference_records(ref.load_raw_contract(store.folder), AS_OF)
     actual = warehouse_records(db, "customer_rfm", ("monetary",))
     issues = [
         issue
         for issue in _issues(db)
-        if (issue.entity, issue.source_row) == ("refunds", store.rows["probe_refund"])
+        if (issue.entity, issue.source_row) == ("refunds", store.rows["refund_of_rejected_order"])
     ]
     assert expected["P-REFUND"]["monetary"] == Decimal("70.0000")
     assert actual["P-REFUND"]["monetary"] == expected["P-REFUND"]["monetary"] and not issues, (
         f"P-REFUND monetary: warehouse {actual['P-REFUND']['monetary']}, reference"
         f" {expected['P-REFUND']['monetary']}; the refund was set aside as {issues}"
-        " (models/staging/raw/base/base_raw__refunds.sql rejects a refund whose order_id is"
-        " not a usable order with reason 'unknown_order', a reason rules.md does not list,"
-        " even when the refund names a known contact)"
+        " (models/staging/raw/base/base_raw__refunds.sql: 'unknown_order' applies only to"
+        " refunds that name no contact)"
     )
 
 
@@ -616,9 +600,9 @@ def test_invalid_as_of_date_fails_clearly(builds: BuildPool, index: int) -> None
     assert not result.ok, f"as_of_date {value!r} must stop the build"
     errors = [line for line in result.output.splitlines() if "as_of_date" in line]
     assert any(value in line for line in errors), (
-        f"the error for as_of_date {value!r} names neither the var nor the value"
-        " (macros/vars.sql as_of_date: the value matches YYYY-MM-DD, then strptime fails with"
-        f" Python's own message):\n{result.tail(15)}"
+        f"the error for as_of_date {value!r} names neither the var nor the value (macros/vars.sql"
+        " as_of_date must also reject values shaped like YYYY-MM-DD that are not real dates"
+        f" with its own message):\n{result.tail(15)}"
     )
 
 

@@ -1,9 +1,10 @@
 {#-
     Helpers that let every staging model keep the rows it cannot use instead of dropping them.
-    A base model (staging/*/base) tags each raw row with the first failed row check
-    (`dq_failure`: {reason, column}), the optional columns whose values could not be read and
-    were emptied (`dq_emptied_columns`), and a duplicate rank. Staging keeps the clean rows; the
-    mart data_quality_issues keeps the others, with the raw row.
+    A base model (staging/*/base, a view) tags each raw row with the first failed row check
+    (`dq_failure`: {reason, column}) and the optional columns whose values could not be read and
+    were emptied (`dq_emptied_columns`). A small `<base>_duplicates` table lists the usable rows
+    that lose to a later copy of their key. Staging keeps the clean rows; the mart
+    data_quality_issues keeps the others, with the raw row (as JSON, built only for them).
 -#}
 
 {% macro dq_first_failure(checks) -%}
@@ -28,27 +29,74 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro dq_duplicate_rank(key_columns, order_by) -%}
-    {#- 1 for the row kept per key among usable rows, 2+ for the duplicates it replaces. -#}
-    case
-        when dq_failure is null
-            then row_number() over (
-                partition by {{ key_columns | join(', ') }}, dq_failure is null
-                order by {{ order_by }}, _source_file desc, _source_row desc
-            )
-    end
+{% macro dq_duplicates(base_model, key_columns, order_by) -%}
+    {#-
+        The body of a `<base>_duplicates` model: the usable rows of `base_model` that lose to
+        another usable row with the same key (the latest by `order_by` wins, ties go to the later
+        row in file order). One hash aggregate over the key finds the few keys seen more than
+        once; only their rows are ranked, so no window or sort runs over the whole entity.
+    -#}
+    {%- set keys = key_columns | join(', ') -%}
+    with
+
+    repeated_keys as (
+        select {{ keys }}
+        from {{ ref(base_model) }}
+        where {% for column in key_columns %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+        group by {{ keys }}
+        having count(*) > 1
+    ),
+
+    candidates as (
+        select
+            base.record_key,
+            base._source_file,
+            base._source_row,
+            base.dq_emptied_columns,
+            base.raw_row,
+            row_number() over (
+                partition by {% for column in key_columns %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+                order by {{ order_by }}, base._source_file desc, base._source_row desc
+            ) as duplicate_rank
+        from {{ ref(base_model) }} as base
+        semi join repeated_keys
+            on {% for column in key_columns %}base.{{ column }} = repeated_keys.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+        where base.dq_failure is null
+    ),
+
+    final as (
+        select
+            record_key,
+            '{{ keys }}' as key_columns,
+            _source_file,
+            _source_row,
+            dq_emptied_columns,
+            to_json(raw_row) as raw_row
+        from candidates
+        where duplicate_rank > 1
+    )
+
+    select * from final
 {%- endmacro %}
 
-{% macro dq_finalise(key_expression) -%}
-    {#- Standard columns every base model ends with. -#}
-    coalesce(
-        dq_failure,
-        case when dq_duplicate_rank > 1 then {'reason': 'duplicate_key', 'column_name': '{{ key_expression }}'} end
-    ) as dq_failure,
+{% macro dq_columns() -%}
+    {#- The columns every base model ends with. -#}
+    dq_failure,
     dq_emptied_columns,
     _source_file,
     _source_row,
     raw_row
+{%- endmacro %}
+
+{% macro dq_usable_rows(base_model, duplicates_model) -%}
+    {#- The rows of `base_model` that staging keeps: no failed check, not a dropped duplicate. -#}
+    select base.*
+    from {{ ref(base_model) }} as base
+    anti join {{ ref(duplicates_model) }} as duplicates
+        on
+            base._source_file = duplicates._source_file
+            and base._source_row = duplicates._source_row
+    where base.dq_failure is null
 {%- endmacro %}
 
 {% macro log_data_quality_summary(results) -%}

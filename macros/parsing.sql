@@ -1,15 +1,18 @@
 {#-
-    Parsing helpers for raw values that arrive as text. Each returns null where the value cannot
-    be read; staging compares the result with the raw value to report unparseable rows.
+    Parsing helpers for raw values. A value arrives as text (CSV) or with its own type (Parquet,
+    read natively so that typed columns are not printed and parsed back); every helper accepts
+    both. Each returns null where the value cannot be read; staging compares the result with the
+    raw value to report unparseable rows. try_cast ignores surrounding blanks and reads '' as null.
 -#}
 
 {% macro clean_text(column) -%}
-    nullif(trim({{ column }}), '')
+    nullif(trim(cast({{ column }} as varchar)), '')
 {%- endmacro %}
 
 {% macro parse_timestamp(column) -%}
-    {#- UTC timestamp; an offset (Z, +02:00) is converted, no offset means UTC. -#}
-    timezone('UTC', try_cast({{ clean_text(column) }} as timestamptz))
+    {#- UTC timestamp; an offset (Z, +02:00) is converted, no offset (or a naive Parquet timestamp)
+        means UTC (the session time zone is UTC, see profiles.yml). -#}
+    timezone('UTC', try_cast({{ column }} as timestamptz))
 {%- endmacro %}
 
 {% macro parse_date(column) -%}
@@ -17,15 +20,16 @@
 {%- endmacro %}
 
 {% macro parse_decimal(column, precision=18, scale=4) -%}
-    try_cast({{ clean_text(column) }} as decimal({{ precision }}, {{ scale }}))
+    try_cast({{ column }} as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
 {% macro parse_integer(column) -%}
-    try_cast({{ clean_text(column) }} as bigint)
+    {#- A whole number; 2.5 (text or a Parquet double) is unparseable, not rounded. -#}
+    case when try_cast({{ column }} as double) % 1 = 0 then try_cast({{ column }} as bigint) end
 {%- endmacro %}
 
 {% macro parse_double(column) -%}
-    try_cast({{ clean_text(column) }} as double)
+    try_cast({{ column }} as double)
 {%- endmacro %}
 
 {% macro parse_boolean(column) -%}
@@ -36,5 +40,7 @@
 {%- endmacro %}
 
 {% macro is_unparseable(raw_column, parsed_expression) -%}
-    ({{ clean_text(raw_column) }} is not null and ({{ parsed_expression }}) is null)
+    {#- A value was there (not null, not blank) but could not be read. The blank test, which
+        prints the value, runs only on the few rows whose parse failed. -#}
+    ({{ raw_column }} is not null and ({{ parsed_expression }}) is null and {{ clean_text(raw_column) }} is not null)
 {%- endmacro %}

@@ -118,7 +118,7 @@
 
 {% macro read_raw_entity(entity) -%}
     {#-
-        Every contract column of `entity` as text, plus _source_file and _source_row (1-based data
+        Every contract column of `entity` (text from CSV, native types from Parquet), plus _source_file and _source_row (1-based data
         row in its file). A missing optional file or column reads as empty, with one log line; a
         missing required file or column stops the build with a message naming it.
     -#}
@@ -160,10 +160,11 @@
     {%- if missing | length > 0 -%}
         {{ log("raw contract: " ~ shown ~ " has no column " ~ missing | join(', ') ~ "; read as empty", info=true) }}
     {%- endif -%}
+    {#- CSV columns are text; Parquet columns keep their own types (the parsing macros accept both). -#}
     select
     {%- for column in contract['columns'] %}
         {%- if column in present %}
-        cast("{{ present[column] }}" as varchar) as {{ column }},
+        "{{ present[column] }}" as {{ column }},
         {%- else %}
         cast(null as varchar) as {{ column }},
         {%- endif %}

@@ -1,23 +1,23 @@
 -- Every raw row that could not be used as it was: rejected rows and emptied values, with the
 -- reason and the raw row, so nothing is dropped silently.
 {%- set entities = [
-    ('contacts', 'base_raw__contacts'),
-    ('orders', 'base_raw__orders'),
-    ('refunds', 'base_raw__refunds'),
-    ('order_items', 'base_raw__order_items'),
-    ('products', 'base_raw__products'),
-    ('carts', 'base_raw__carts'),
-    ('web_events', 'base_raw__web_events'),
-    ('email_events', 'base_raw__email_events'),
-    ('online_retail_lines', 'base_online_retail__lines'),
+    ('contacts', 'base_raw__contacts', 'base_raw__contacts_duplicates'),
+    ('orders', 'base_raw__orders', 'base_raw__orders_duplicates'),
+    ('refunds', 'base_raw__refunds', 'base_raw__refunds_duplicates'),
+    ('order_items', 'base_raw__order_items', 'base_raw__order_items_duplicates'),
+    ('products', 'base_raw__products', 'base_raw__products_duplicates'),
+    ('carts', 'base_raw__carts', 'base_raw__carts_duplicates'),
+    ('web_events', 'base_raw__web_events', 'base_raw__web_events_duplicates'),
+    ('email_events', 'base_raw__email_events', 'base_raw__email_events_duplicates'),
+    ('online_retail_lines', 'base_online_retail__lines', none),
 ] %}
 
 with
 
-{% for entity, model in entities %}
-{{ entity }}_flagged as (
+{% for entity, model, duplicates in entities %}
+{{ entity }}_checked as (
+    -- Rows with a failed check or an emptied value; the raw row becomes JSON only for these.
     select
-        '{{ entity }}' as entity,
         record_key,
         dq_failure,
         dq_emptied_columns,
@@ -28,9 +28,40 @@ with
     where dq_failure is not null or len(dq_emptied_columns) > 0
 ),
 
+{{ entity }}_flagged as (
+    select
+        '{{ entity }}' as entity,
+        checked.*
+    from {{ entity }}_checked as checked
+    {%- if duplicates %}
+    -- A dropped duplicate is reported once, as a duplicate, not for its emptied values.
+    where
+        checked.dq_failure is not null
+        or not exists (
+            select 1
+            from {{ ref(duplicates) }} as dropped
+            where
+                checked._source_file = dropped._source_file
+                and checked._source_row = dropped._source_row
+        )
+
+    union all
+
+    select
+        '{{ entity }}' as entity,
+        record_key,
+        { 'reason': 'duplicate_key', 'column_name': key_columns } as dq_failure,
+        dq_emptied_columns,
+        _source_file,
+        _source_row,
+        raw_row
+    from {{ ref(duplicates) }}
+    {%- endif %}
+),
+
 {% endfor %}
 flagged as (
-    {%- for entity, model in entities %}
+    {%- for entity, model, duplicates in entities %}
     select * from {{ entity }}_flagged
     {%- if not loop.last %}
     union all

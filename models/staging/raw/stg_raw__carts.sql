@@ -2,7 +2,7 @@
 with
 
 checked as (
-    select * from {{ ref('base_raw__carts') }}
+    {{ dq_usable_rows('base_raw__carts', 'base_raw__carts_duplicates') }}
 ),
 
 usable as (
@@ -14,7 +14,6 @@ usable as (
         value_net,
         order_id
     from checked
-    where dq_failure is null
 )
 
 select * from usable

@@ -2,7 +2,7 @@
 with
 
 checked as (
-    select * from {{ ref('base_raw__contacts') }}
+    {{ dq_usable_rows('base_raw__contacts', 'base_raw__contacts_duplicates') }}
 ),
 
 usable as (
@@ -26,7 +26,6 @@ usable as (
         longitude,
         acquisition_source
     from checked
-    where dq_failure is null
 )
 
 select * from usable

@@ -1,8 +1,11 @@
 -- The usable email_events of the raw contract: parsed, deduplicated; the rest is in data_quality_issues.
+-- A view: at scale this entity is tens of millions of rows, read once by the models that aggregate it.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
-    select * from {{ ref('base_raw__email_events') }}
+    {{ dq_usable_rows('base_raw__email_events', 'base_raw__email_events_duplicates') }}
 ),
 
 usable as (
@@ -13,7 +16,6 @@ usable as (
         event_type,
         occurred_at
     from checked
-    where dq_failure is null
 )
 
 select * from usable

@@ -1,8 +1,11 @@
 -- The usable order_items of the raw contract: parsed, deduplicated; the rest is in data_quality_issues.
+-- A view: at scale this entity is tens of millions of rows, read once by the models that aggregate it.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
-    select * from {{ ref('base_raw__order_items') }}
+    {{ dq_usable_rows('base_raw__order_items', 'base_raw__order_items_duplicates') }}
 ),
 
 usable as (
@@ -13,7 +16,6 @@ usable as (
         quantity,
         unit_price_net
     from checked
-    where dq_failure is null
 )
 
 select * from usable

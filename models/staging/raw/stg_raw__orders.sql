@@ -2,7 +2,7 @@
 with
 
 checked as (
-    select * from {{ ref('base_raw__orders') }}
+    {{ dq_usable_rows('base_raw__orders', 'base_raw__orders_duplicates') }}
 ),
 
 usable as (
@@ -18,7 +18,6 @@ usable as (
         amount_gross,
         discount_code
     from checked
-    where dq_failure is null
 )
 
 select * from usable

@@ -2,7 +2,7 @@
 with
 
 checked as (
-    select * from {{ ref('base_raw__products') }}
+    {{ dq_usable_rows('base_raw__products', 'base_raw__products_duplicates') }}
 ),
 
 usable as (
@@ -12,7 +12,6 @@ usable as (
         category,
         price_net
     from checked
-    where dq_failure is null
 )
 
 select * from usable

@@ -2,7 +2,7 @@
 with
 
 checked as (
-    select * from {{ ref('base_raw__refunds') }}
+    {{ dq_usable_rows('base_raw__refunds', 'base_raw__refunds_duplicates') }}
 ),
 
 usable as (
@@ -13,7 +13,6 @@ usable as (
         refunded_at,
         amount_net
     from checked
-    where dq_failure is null
 )
 
 select * from usable

@@ -1,8 +1,11 @@
 -- The usable web_events of the raw contract: parsed, deduplicated; the rest is in data_quality_issues.
+-- A view: at scale this entity is tens of millions of rows, read once by the models that aggregate it.
+{{ config(materialized='view') }}
+
 with
 
 checked as (
-    select * from {{ ref('base_raw__web_events') }}
+    {{ dq_usable_rows('base_raw__web_events', 'base_raw__web_events_duplicates') }}
 ),
 
 usable as (
@@ -18,7 +21,6 @@ usable as (
         duration_seconds,
         channel
     from checked
-    where dq_failure is null
 )
 
 select * from usable

@@ -40,14 +40,6 @@ checked as (
         on parsed.contact_id = contacts.contact_id
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['cart_id'], 'coalesce(updated_at, created_at) desc nulls last') }}
-            as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         cart_id,
@@ -57,8 +49,8 @@ final as (
         value_net,
         order_id,
         cart_id as record_key,
-        {{ dq_finalise('cart_id') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

@@ -49,13 +49,6 @@ checked as (
     from parsed
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['contact_id'], 'created_at desc nulls last') }} as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         contact_id,
@@ -77,8 +70,8 @@ final as (
         longitude,
         acquisition_source,
         contact_id as record_key,
-        {{ dq_finalise('contact_id') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

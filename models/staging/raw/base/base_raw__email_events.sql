@@ -39,13 +39,6 @@ checked as (
         on parsed.contact_id = contacts.contact_id
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['event_id'], 'occurred_at desc nulls last') }} as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         event_id,
@@ -54,8 +47,8 @@ final as (
         event_type,
         occurred_at,
         event_id as record_key,
-        {{ dq_finalise('event_id') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

@@ -39,13 +39,6 @@ checked as (
         on parsed.order_id = orders.order_id
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['order_id', 'line_number'], 'quantity desc nulls last') }} as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         order_id,
@@ -54,8 +47,8 @@ final as (
         quantity,
         unit_price_net,
         order_id || '#' || line_number as record_key,
-        {{ dq_finalise('order_id, line_number') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

@@ -77,13 +77,6 @@ checked as (
         on converted.contact_id = contacts.contact_id
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['order_id'], 'ordered_at desc nulls last') }} as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         order_id,
@@ -97,8 +90,8 @@ final as (
         cast(amount_gross * exchange_rate as decimal(18, 4)) as amount_gross,
         discount_code,
         order_id as record_key,
-        {{ dq_finalise('order_id') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

@@ -28,13 +28,6 @@ checked as (
     from parsed
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['product_id'], 'product_name desc nulls last') }} as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         product_id,
@@ -42,8 +35,8 @@ final as (
         category,
         price_net,
         product_id as record_key,
-        {{ dq_finalise('product_id') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

@@ -52,13 +52,6 @@ checked as (
         on coalesce(parsed.given_contact_id, orders.contact_id) = contacts.contact_id
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['refund_id'], 'refunded_at desc nulls last') }} as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         refund_id,
@@ -67,8 +60,8 @@ final as (
         refunded_at,
         amount_net,
         refund_id as record_key,
-        {{ dq_finalise('refund_id') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

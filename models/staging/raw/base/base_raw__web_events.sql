@@ -45,13 +45,6 @@ checked as (
         on parsed.contact_id = contacts.contact_id
 ),
 
-ranked as (
-    select
-        *,
-        {{ dq_duplicate_rank(['event_id'], 'occurred_at desc nulls last') }} as dq_duplicate_rank
-    from checked
-),
-
 final as (
     select
         event_id,
@@ -65,8 +58,8 @@ final as (
         duration_seconds,
         channel,
         event_id as record_key,
-        {{ dq_finalise('event_id') }}
-    from ranked
+        {{ dq_columns() }}
+    from checked
 )
 
 select * from final

@@ -1,0 +1,4 @@
+-- The usable contacts rows that another row with the same key replaces (see dq_duplicates).
+{{ config(materialized='table') }}
+
+{{ dq_duplicates('base_raw__contacts', ['contact_id'], 'created_at desc nulls last') }}

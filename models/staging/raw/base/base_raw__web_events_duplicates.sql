@@ -1,0 +1,4 @@
+-- The usable web_events rows that another row with the same key replaces (see dq_duplicates).
+{{ config(materialized='table') }}
+
+{{ dq_duplicates('base_raw__web_events', ['event_id'], 'occurred_at desc nulls last') }}

@@ -21,29 +21,44 @@
     {%- if checks | length == 0 -%}
         cast([] as varchar [])
     {%- else -%}
-        list_sort(list_distinct([
-        {%- for condition, column in checks %}
-            case when {{ condition }} then '{{ column }}' end{% if not loop.last %},{% endif %}
-        {%- endfor %}
-        ]))
+        {#- The list is only built for the rows where one check holds. -#}
+        case
+            when {% for condition, column in checks %}{{ condition }}{% if not loop.last %} or {% endif %}{% endfor %}
+                then list_sort(list_distinct([
+                {%- for condition, column in checks %}
+                    case when {{ condition }} then '{{ column }}' end{% if not loop.last %},{% endif %}
+                {%- endfor %}
+                ]))
+            else cast([] as varchar [])
+        end
     {%- endif -%}
 {%- endmacro %}
 
-{% macro dq_duplicates(base_model, key_columns, order_by) -%}
+{% macro dq_duplicates(entity, keys, order_by) -%}
     {#-
-        The body of a `<base>_duplicates` model: the usable rows of `base_model` that lose to
-        another usable row with the same key (the latest by `order_by` wins, ties go to the later
-        row in file order). One hash aggregate over the key finds the few keys seen more than
-        once; only their rows are ranked, so no window or sort runs over the whole entity.
+        The body of a `base_raw__<entity>_duplicates` model: the usable rows that lose to another
+        usable row with the same key (the latest by `order_by` wins, ties go to the later row in
+        file order). keys: list of (column, expression over the raw_<column> columns), the same
+        expressions the base model parses the key with. One hash aggregate over the key, read
+        straight from the raw files, finds the few keys seen more than once; only their rows go
+        through the base model and are ranked, so no window or join runs over the whole entity.
     -#}
-    {%- set keys = key_columns | join(', ') -%}
+    {%- set base_model = 'base_raw__' ~ entity -%}
     with
 
+    raw_keys as (
+        select
+        {%- for column, expression in keys %}
+            {{ expression }} as {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+        from ({{ read_raw_entity(entity) }}) as source
+    ),
+
     repeated_keys as (
-        select {{ keys }}
-        from {{ ref(base_model) }}
-        where {% for column in key_columns %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
-        group by {{ keys }}
+        select {% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+        from raw_keys
+        where {% for column, expression in keys %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+        group by all
         having count(*) > 1
     ),
 
@@ -55,19 +70,19 @@
             base.dq_emptied_columns,
             base.raw_row,
             row_number() over (
-                partition by {% for column in key_columns %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+                partition by {% for column, expression in keys %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
                 order by {{ order_by }}, base._source_file desc, base._source_row desc
             ) as duplicate_rank
         from {{ ref(base_model) }} as base
         semi join repeated_keys
-            on {% for column in key_columns %}base.{{ column }} = repeated_keys.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+            on {% for column, expression in keys %}base.{{ column }} = repeated_keys.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
         where base.dq_failure is null
     ),
 
     final as (
         select
             record_key,
-            '{{ keys }}' as key_columns,
+            '{% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}' as key_columns,
             _source_file,
             _source_row,
             dq_emptied_columns,
@@ -79,13 +94,13 @@
     select * from final
 {%- endmacro %}
 
-{% macro dq_columns() -%}
-    {#- The columns every base model ends with. -#}
+{% macro dq_columns(entity) -%}
+    {#- The columns every raw-contract base model ends with. -#}
     dq_failure,
     dq_emptied_columns,
     _source_file,
     _source_row,
-    raw_row
+    {{ raw_row_struct(entity) }} as raw_row
 {%- endmacro %}
 
 {% macro dq_usable_rows(base_model, duplicates_model) -%}

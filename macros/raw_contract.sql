@@ -106,10 +106,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro empty_relation(columns) -%}
+{% macro empty_relation(columns, prefix='') -%}
     select
     {%- for column in columns %}
-        cast(null as varchar) as {{ column }},
+        cast(null as varchar) as {{ prefix }}{{ column }},
     {%- endfor %}
         cast(null as varchar) as _source_file,
         cast(null as bigint) as _source_row
@@ -118,13 +118,13 @@
 
 {% macro read_raw_entity(entity) -%}
     {#-
-        Every contract column of `entity` (text from CSV, native types from Parquet), plus _source_file and _source_row (1-based data
+        Every contract column of `entity` as raw_<column> (text from CSV, native types from Parquet), plus _source_file and _source_row (1-based data
         row in its file). A missing optional file or column reads as empty, with one log line; a
         missing required file or column stops the build with a message naming it.
     -#}
     {%- set contract = raw_contract()[entity] -%}
     {%- if not execute or source_system() != 'raw' -%}
-        {{ return(empty_relation(contract['columns'])) }}
+        {{ return(empty_relation(contract['columns'], 'raw_')) }}
     {%- endif -%}
     {%- set base_path = var('raw_data_path') | string | trim -%}
     {%- set format, files = find_entity_files(base_path, entity) -%}
@@ -138,7 +138,7 @@
             ) }}
         {%- endif -%}
         {{ log("raw contract: no " ~ entity ~ " file in " ~ base_path ~ "; " ~ entity ~ " is empty", info=true) }}
-        {{ return(empty_relation(contract['columns'])) }}
+        {{ return(empty_relation(contract['columns'], 'raw_')) }}
     {%- endif -%}
     {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
     {%- set present = {} -%}
@@ -164,9 +164,9 @@
     select
     {%- for column in contract['columns'] %}
         {%- if column in present %}
-        "{{ present[column] }}" as {{ column }},
+        "{{ present[column] }}" as raw_{{ column }},
         {%- else %}
-        cast(null as varchar) as {{ column }},
+        cast(null as varchar) as raw_{{ column }},
         {%- endif %}
     {%- endfor %}
         filename as _source_file,
@@ -176,4 +176,24 @@
         _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row
     {%- endif %}
     from {{ numbered_file_reader(format, files) }}
+{%- endmacro %}
+
+{% macro raw_columns(entity, relation) -%}
+    {#- The raw_<column> columns of `entity`, carried along so the raw row can be rebuilt late. -#}
+    {%- for column in raw_contract()[entity]['columns'] -%}
+        {{ relation }}.raw_{{ column }}{% if not loop.last %},
+        {% endif %}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro raw_row_struct(entity) -%}
+    {#-
+        The raw row under its contract names. Built in a base model's last projection, so a filter
+        on dq_failure runs first and the struct is only made for the rows that are reported.
+    -#}
+    {
+    {%- for column in raw_contract()[entity]['columns'] -%}
+        '{{ column }}': raw_{{ column }}{% if not loop.last %}, {% endif %}
+    {%- endfor -%}
+    }
 {%- endmacro %}

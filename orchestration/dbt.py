@@ -25,7 +25,11 @@ RAW_ENTITIES = (
     "web_events",
     "email_events",
 )
-RAW_READERS = {f"base_raw__{entity}": entity for entity in RAW_ENTITIES} | {
+RAW_READERS = {
+    f"base_raw__{entity}{suffix}": entity
+    for entity in RAW_ENTITIES
+    for suffix in ("", "_duplicates")
+} | {
     "base_online_retail__lines": "online_retail",
 }
 

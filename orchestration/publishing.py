@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.dbt import BUILD_RETRY_POLICY, segment_warehouse_dbt
@@ -102,6 +103,36 @@ def publish(warehouse: Path, out_dir: Path, tables: Sequence[str] = PUBLISHED_MO
     return {"rows": rows, "views_created": created}
 
 
+def gating_check_keys() -> list[dg.AssetCheckKey]:
+    """Every check on the dbt assets (the dbt tests) plus customer_segments_not_empty."""
+    return [*segment_warehouse_dbt.check_keys, *customer_segments_not_empty.check_keys]
+
+
+def checks_blocking_publication(
+    instance: dg.DagsterInstance, run_id: str, check_keys: Sequence[dg.AssetCheckKey]
+) -> list[str]:
+    """The checks whose latest execution forbids publishing, each with why.
+
+    A check blocks when its latest evaluation failed with severity ERROR, or when it was planned
+    by a run that ended without running it (a build that broke half-way left the tables in an
+    unknown state). Checks never run on this instance do not block.
+    """
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(check_keys))
+    blocked: list[str] = []
+    for key, record in sorted(latest.items(), key=lambda item: item[0].to_user_string()):
+        name = key.to_user_string()
+        if record.status == AssetCheckExecutionRecordStatus.FAILED:
+            evaluation = record.event.dagster_event.event_specific_data if record.event else None
+            severity = getattr(evaluation, "severity", dg.AssetCheckSeverity.ERROR)
+            if severity == dg.AssetCheckSeverity.ERROR:
+                blocked.append(f"{name} failed in run {record.run_id}")
+        elif record.status == AssetCheckExecutionRecordStatus.PLANNED and record.run_id != run_id:
+            run = instance.get_run_by_id(record.run_id)
+            if run is not None and run.is_finished:
+                blocked.append(f"{name} never ran in run {record.run_id} ({run.status.value})")
+    return blocked
+
+
 @dg.asset(
     deps=[get_asset_key_for_model([segment_warehouse_dbt], model) for model in PUBLISHED_MODELS],
     group_name="serving",
@@ -115,6 +146,14 @@ def publish(warehouse: Path, out_dir: Path, tables: Sequence[str] = PUBLISHED_MO
     ),
 )
 def published_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    blocked = checks_blocking_publication(context.instance, context.run.run_id, gating_check_keys())
+    if blocked:
+        # Also when published_segments is materialised alone: the last build's results count.
+        raise dg.Failure(
+            description="not published, the last build's checks failed: " + "; ".join(blocked),
+            metadata={"blocking_checks": blocked},
+            allow_retries=False,
+        )
     out_dir = serving_dir()
     result = publish(warehouse_path(), out_dir)
     context.log.info("published %s to %s", result["rows"], out_dir)

@@ -219,9 +219,10 @@ def test_failing_blocking_check_keeps_the_last_good_copy(
 
     # Rebuild customer_segments from the corrupted table below it, then publish.
     job = defs.resolve_job_def(BUILD_JOB_NAME)
+    instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(
         run_config=build_run_config(DAY_2),
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         raise_on_error=False,
         asset_selection=[dg.AssetKey("customer_segments"), dg.AssetKey("published_segments")],
     )
@@ -236,6 +237,17 @@ def test_failing_blocking_check_keeps_the_last_good_copy(
         event.asset_key == dg.AssetKey("published_segments")
         for event in result.get_asset_materialization_events()
     )
+    assert {path.name: path.read_bytes() for path in serving.iterdir()} == published
+
+    # Publishing alone afterwards (e.g. from the UI) still sees the failed check and refuses.
+    alone = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey("published_segments")],
+    )
+    assert not alone.success
+    refusals = [str(e.event_specific_data) for e in alone.all_events if e.is_step_failure]
+    assert any("unique_customer_segments_contact_id" in text for text in refusals), refusals
     assert {path.name: path.read_bytes() for path in serving.iterdir()} == published
 
 

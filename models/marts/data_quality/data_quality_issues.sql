@@ -31,18 +31,18 @@ with
 {{ entity }}_flagged as (
     select
         '{{ entity }}' as entity,
-        checked.*
-    from {{ entity }}_checked as checked
+        flagged_row.*
+    from {{ entity }}_checked as flagged_row
     {%- if duplicates %}
     -- A dropped duplicate is reported once, as a duplicate, not for its emptied values.
     where
-        checked.dq_failure is not null
+        flagged_row.dq_failure is not null
         or not exists (
             select 1
             from {{ ref(duplicates) }} as dropped
             where
-                checked._source_file = dropped._source_file
-                and checked._source_row = dropped._source_row
+                flagged_row._source_file = dropped._source_file
+                and flagged_row._source_row = dropped._source_row
         )
 
     union all

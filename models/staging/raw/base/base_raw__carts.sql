@@ -10,15 +10,15 @@ contacts as (
 
 parsed as (
     select
-        {{ clean_text('source.cart_id') }} as cart_id,
-        {{ clean_text('source.contact_id') }} as contact_id,
-        {{ parse_timestamp('source.created_at') }} as created_at,
-        {{ parse_timestamp('source.updated_at') }} as updated_at,
-        {{ parse_decimal('source.value_net') }} as value_net,
-        {{ clean_text('source.order_id') }} as order_id,
+        {{ clean_text('source.raw_cart_id') }} as cart_id,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        {{ parse_timestamp('source.raw_created_at') }} as created_at,
+        {{ parse_timestamp('source.raw_updated_at') }} as updated_at,
+        {{ parse_decimal('source.raw_value_net') }} as value_net,
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ raw_columns('carts', 'source') }},
         source._source_file,
-        source._source_row,
-        source as raw_row
+        source._source_row
     from source
 ),
 
@@ -27,13 +27,13 @@ checked as (
         parsed.*,
         {{ dq_first_failure([
             ("parsed.cart_id is null", 'missing_key', 'cart_id'),
-            (is_unparseable('parsed.raw_row.created_at', 'parsed.created_at'), 'unparseable_timestamp', 'created_at'),
+            (is_unparseable('parsed.raw_created_at', 'parsed.created_at'), 'unparseable_timestamp', 'created_at'),
             ("parsed.created_at is null", 'missing_required_value', 'created_at'),
             ("parsed.contact_id is not null and contacts.contact_id is null", 'unknown_contact', 'contact_id'),
         ]) }} as dq_failure,
         {{ dq_emptied_columns([
-            (is_unparseable('parsed.raw_row.updated_at', 'parsed.updated_at'), 'updated_at'),
-            (is_unparseable('parsed.raw_row.value_net', 'parsed.value_net'), 'value_net'),
+            (is_unparseable('parsed.raw_updated_at', 'parsed.updated_at'), 'updated_at'),
+            (is_unparseable('parsed.raw_value_net', 'parsed.value_net'), 'value_net'),
         ]) }} as dq_emptied_columns
     from parsed
     left join contacts
@@ -49,7 +49,7 @@ final as (
         value_net,
         order_id,
         cart_id as record_key,
-        {{ dq_columns() }}
+        {{ dq_columns('carts') }}
     from checked
 )
 

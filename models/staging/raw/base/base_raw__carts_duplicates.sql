@@ -1,4 +1,8 @@
 -- The usable carts rows that another row with the same key replaces (see dq_duplicates).
 {{ config(materialized='table') }}
 
-{{ dq_duplicates('base_raw__carts', ['cart_id'], 'coalesce(updated_at, created_at) desc nulls last') }}
+{{ dq_duplicates(
+    'carts',
+    [('cart_id', clean_text('source.raw_cart_id'))],
+    'coalesce(updated_at, created_at) desc nulls last',
+) }}

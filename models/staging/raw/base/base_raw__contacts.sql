@@ -6,27 +6,27 @@ source as (
 
 parsed as (
     select
-        {{ clean_text('source.contact_id') }} as contact_id,
-        lower({{ clean_text('source.email') }}) as email,
-        {{ clean_text('source.first_name') }} as first_name,
-        {{ clean_text('source.last_name') }} as last_name,
-        {{ parse_timestamp('source.created_at') }} as created_at,
-        {{ parse_timestamp('source.subscribed_at') }} as subscribed_at,
-        {{ parse_boolean('source.email_consent') }} as email_consent,
-        {{ parse_boolean('source.sms_consent') }} as sms_consent,
-        {{ parse_timestamp('source.unsubscribed_at') }} as unsubscribed_at,
-        {{ parse_date('source.birth_date') }} as birth_date,
-        lower({{ clean_text('source.gender') }}) as gender,
-        {{ clean_text('source.city') }} as city,
-        {{ clean_text('source.region') }} as region,
-        upper({{ clean_text('source.country_code') }}) as country_code,
-        {{ clean_text('source.postal_code') }} as postal_code,
-        {{ parse_double('source.latitude') }} as latitude,
-        {{ parse_double('source.longitude') }} as longitude,
-        lower({{ clean_text('source.acquisition_source') }}) as acquisition_source,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        lower({{ clean_text('source.raw_email') }}) as email,
+        {{ clean_text('source.raw_first_name') }} as first_name,
+        {{ clean_text('source.raw_last_name') }} as last_name,
+        {{ parse_timestamp('source.raw_created_at') }} as created_at,
+        {{ parse_timestamp('source.raw_subscribed_at') }} as subscribed_at,
+        {{ parse_boolean('source.raw_email_consent') }} as email_consent,
+        {{ parse_boolean('source.raw_sms_consent') }} as sms_consent,
+        {{ parse_timestamp('source.raw_unsubscribed_at') }} as unsubscribed_at,
+        {{ parse_date('source.raw_birth_date') }} as birth_date,
+        lower({{ clean_text('source.raw_gender') }}) as gender,
+        {{ clean_text('source.raw_city') }} as city,
+        {{ clean_text('source.raw_region') }} as region,
+        upper({{ clean_text('source.raw_country_code') }}) as country_code,
+        {{ clean_text('source.raw_postal_code') }} as postal_code,
+        {{ parse_double('source.raw_latitude') }} as latitude,
+        {{ parse_double('source.raw_longitude') }} as longitude,
+        lower({{ clean_text('source.raw_acquisition_source') }}) as acquisition_source,
+        {{ raw_columns('contacts', 'source') }},
         source._source_file,
-        source._source_row,
-        source as raw_row
+        source._source_row
     from source
 ),
 
@@ -37,14 +37,14 @@ checked as (
             ("contact_id is null", 'missing_key', 'contact_id'),
         ]) }} as dq_failure,
         {{ dq_emptied_columns([
-            (is_unparseable('raw_row.created_at', 'created_at'), 'created_at'),
-            (is_unparseable('raw_row.subscribed_at', 'subscribed_at'), 'subscribed_at'),
-            (is_unparseable('raw_row.unsubscribed_at', 'unsubscribed_at'), 'unsubscribed_at'),
-            (is_unparseable('raw_row.birth_date', 'birth_date'), 'birth_date'),
-            (is_unparseable('raw_row.email_consent', 'email_consent'), 'email_consent'),
-            (is_unparseable('raw_row.sms_consent', 'sms_consent'), 'sms_consent'),
-            (is_unparseable('raw_row.latitude', 'latitude'), 'latitude'),
-            (is_unparseable('raw_row.longitude', 'longitude'), 'longitude'),
+            (is_unparseable('raw_created_at', 'created_at'), 'created_at'),
+            (is_unparseable('raw_subscribed_at', 'subscribed_at'), 'subscribed_at'),
+            (is_unparseable('raw_unsubscribed_at', 'unsubscribed_at'), 'unsubscribed_at'),
+            (is_unparseable('raw_birth_date', 'birth_date'), 'birth_date'),
+            (is_unparseable('raw_email_consent', 'email_consent'), 'email_consent'),
+            (is_unparseable('raw_sms_consent', 'sms_consent'), 'sms_consent'),
+            (is_unparseable('raw_latitude', 'latitude'), 'latitude'),
+            (is_unparseable('raw_longitude', 'longitude'), 'longitude'),
         ]) }} as dq_emptied_columns
     from parsed
 ),
@@ -70,7 +70,7 @@ final as (
         longitude,
         acquisition_source,
         contact_id as record_key,
-        {{ dq_columns() }}
+        {{ dq_columns('contacts') }}
     from checked
 )
 

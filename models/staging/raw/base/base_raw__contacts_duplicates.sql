@@ -1,4 +1,8 @@
 -- The usable contacts rows that another row with the same key replaces (see dq_duplicates).
 {{ config(materialized='table') }}
 
-{{ dq_duplicates('base_raw__contacts', ['contact_id'], 'created_at desc nulls last') }}
+{{ dq_duplicates(
+    'contacts',
+    [('contact_id', clean_text('source.raw_contact_id'))],
+    'created_at desc nulls last',
+) }}

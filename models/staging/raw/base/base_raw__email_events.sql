@@ -10,14 +10,14 @@ contacts as (
 
 parsed as (
     select
-        {{ clean_text('source.event_id') }} as event_id,
-        {{ clean_text('source.contact_id') }} as contact_id,
-        {{ clean_text('source.campaign_id') }} as campaign_id,
-        lower({{ clean_text('source.event_type') }}) as event_type,
-        {{ parse_timestamp('source.occurred_at') }} as occurred_at,
+        {{ clean_text('source.raw_event_id') }} as event_id,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        {{ clean_text('source.raw_campaign_id') }} as campaign_id,
+        lower({{ clean_text('source.raw_event_type') }}) as event_type,
+        {{ parse_timestamp('source.raw_occurred_at') }} as occurred_at,
+        {{ raw_columns('email_events', 'source') }},
         source._source_file,
-        source._source_row,
-        source as raw_row
+        source._source_row
     from source
 ),
 
@@ -27,7 +27,7 @@ checked as (
         {{ dq_first_failure([
             ("parsed.event_id is null", 'missing_key', 'event_id'),
             ("parsed.contact_id is null", 'missing_key', 'contact_id'),
-            (is_unparseable('parsed.raw_row.occurred_at', 'parsed.occurred_at'), 'unparseable_timestamp', 'occurred_at'),
+            (is_unparseable('parsed.raw_occurred_at', 'parsed.occurred_at'), 'unparseable_timestamp', 'occurred_at'),
             ("parsed.occurred_at is null", 'missing_required_value', 'occurred_at'),
             ("parsed.event_type is null", 'missing_required_value', 'event_type'),
             ("parsed.event_type not in ('sent', 'delivered', 'open', 'click', 'bounce', 'unsubscribe', 'complaint')", 'unknown_event_type', 'event_type'),
@@ -47,7 +47,7 @@ final as (
         event_type,
         occurred_at,
         event_id as record_key,
-        {{ dq_columns() }}
+        {{ dq_columns('email_events') }}
     from checked
 )
 

@@ -10,14 +10,14 @@ orders as (
 
 parsed as (
     select
-        {{ clean_text('source.order_id') }} as order_id,
-        {{ parse_integer('source.line_number') }} as line_number,
-        {{ clean_text('source.product_id') }} as product_id,
-        {{ parse_integer('source.quantity') }} as quantity,
-        {{ parse_decimal('source.unit_price_net') }} as unit_price_net,
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ parse_integer('source.raw_line_number') }} as line_number,
+        {{ clean_text('source.raw_product_id') }} as product_id,
+        {{ parse_integer('source.raw_quantity') }} as quantity,
+        {{ parse_decimal('source.raw_unit_price_net') }} as unit_price_net,
+        {{ raw_columns('order_items', 'source') }},
         source._source_file,
-        source._source_row,
-        source as raw_row
+        source._source_row
     from source
 ),
 
@@ -26,10 +26,10 @@ checked as (
         parsed.*,
         {{ dq_first_failure([
             ("parsed.order_id is null", 'missing_key', 'order_id'),
-            (is_unparseable('parsed.raw_row.line_number', 'parsed.line_number'), 'unparseable_number', 'line_number'),
+            (is_unparseable('parsed.raw_line_number', 'parsed.line_number'), 'unparseable_number', 'line_number'),
             ("parsed.line_number is null", 'missing_key', 'line_number'),
-            (is_unparseable('parsed.raw_row.quantity', 'parsed.quantity'), 'unparseable_number', 'quantity'),
-            (is_unparseable('parsed.raw_row.unit_price_net', 'parsed.unit_price_net'), 'unparseable_number', 'unit_price_net'),
+            (is_unparseable('parsed.raw_quantity', 'parsed.quantity'), 'unparseable_number', 'quantity'),
+            (is_unparseable('parsed.raw_unit_price_net', 'parsed.unit_price_net'), 'unparseable_number', 'unit_price_net'),
             ("parsed.quantity < 0", 'negative_quantity', 'quantity'),
             ("orders.order_id is null", 'unknown_order', 'order_id'),
         ]) }} as dq_failure,
@@ -47,7 +47,7 @@ final as (
         quantity,
         unit_price_net,
         order_id || '#' || line_number as record_key,
-        {{ dq_columns() }}
+        {{ dq_columns('order_items') }}
     from checked
 )
 

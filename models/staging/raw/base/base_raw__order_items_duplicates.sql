@@ -1,4 +1,11 @@
 -- The usable order_items rows that another row with the same key replaces (see dq_duplicates).
 {{ config(materialized='table') }}
 
-{{ dq_duplicates('base_raw__order_items', ['order_id', 'line_number'], 'quantity desc nulls last') }}
+{{ dq_duplicates(
+    'order_items',
+    [
+        ('order_id', clean_text('source.raw_order_id')),
+        ('line_number', parse_integer('source.raw_line_number')),
+    ],
+    'quantity desc nulls last',
+) }}

@@ -14,17 +14,17 @@ currency_rates as (
 
 parsed as (
     select
-        {{ clean_text('source.order_id') }} as order_id,
-        {{ clean_text('source.contact_id') }} as contact_id,
-        {{ parse_timestamp('source.ordered_at') }} as ordered_at,
-        lower({{ clean_text('source.status') }}) as status,
-        upper({{ clean_text('source.currency') }}) as currency,
-        {{ parse_decimal('source.amount_net') }} as amount_net,
-        {{ parse_decimal('source.amount_gross') }} as amount_gross,
-        {{ clean_text('source.discount_code') }} as discount_code,
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        {{ parse_timestamp('source.raw_ordered_at') }} as ordered_at,
+        lower({{ clean_text('source.raw_status') }}) as status,
+        upper({{ clean_text('source.raw_currency') }}) as currency,
+        {{ parse_decimal('source.raw_amount_net') }} as amount_net,
+        {{ parse_decimal('source.raw_amount_gross') }} as amount_gross,
+        {{ clean_text('source.raw_discount_code') }} as discount_code,
+        {{ raw_columns('orders', 'source') }},
         source._source_file,
-        source._source_row,
-        source as raw_row
+        source._source_row
     from source
 ),
 
@@ -60,8 +60,8 @@ checked as (
         {{ dq_first_failure([
             ("converted.order_id is null", 'missing_key', 'order_id'),
             ("converted.contact_id is null", 'missing_key', 'contact_id'),
-            (is_unparseable('converted.raw_row.ordered_at', 'converted.ordered_at'), 'unparseable_timestamp', 'ordered_at'),
-            (is_unparseable('converted.raw_row.amount_net', 'converted.amount_net'), 'unparseable_number', 'amount_net'),
+            (is_unparseable('converted.raw_ordered_at', 'converted.ordered_at'), 'unparseable_timestamp', 'ordered_at'),
+            (is_unparseable('converted.raw_amount_net', 'converted.amount_net'), 'unparseable_number', 'amount_net'),
             ("converted.ordered_at is null", 'missing_required_value', 'ordered_at'),
             ("converted.amount_net is null", 'missing_required_value', 'amount_net'),
             ("converted.status is null", 'missing_required_value', 'status'),
@@ -70,7 +70,7 @@ checked as (
             ("converted.exchange_rate is null", 'currency_without_rate', 'currency'),
         ]) }} as dq_failure,
         {{ dq_emptied_columns([
-            (is_unparseable('converted.raw_row.amount_gross', 'converted.amount_gross'), 'amount_gross'),
+            (is_unparseable('converted.raw_amount_gross', 'converted.amount_gross'), 'amount_gross'),
         ]) }} as dq_emptied_columns
     from converted
     left join contacts
@@ -90,7 +90,7 @@ final as (
         cast(amount_gross * exchange_rate as decimal(18, 4)) as amount_gross,
         discount_code,
         order_id as record_key,
-        {{ dq_columns() }}
+        {{ dq_columns('orders') }}
     from checked
 )
 

@@ -1,4 +1,8 @@
 -- The usable orders rows that another row with the same key replaces (see dq_duplicates).
 {{ config(materialized='table') }}
 
-{{ dq_duplicates('base_raw__orders', ['order_id'], 'ordered_at desc nulls last') }}
+{{ dq_duplicates(
+    'orders',
+    [('order_id', clean_text('source.raw_order_id'))],
+    'ordered_at desc nulls last',
+) }}

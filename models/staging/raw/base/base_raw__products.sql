@@ -6,13 +6,13 @@ source as (
 
 parsed as (
     select
-        {{ clean_text('source.product_id') }} as product_id,
-        {{ clean_text('source.product_name') }} as product_name,
-        {{ clean_text('source.category') }} as category,
-        {{ parse_decimal('source.price_net') }} as price_net,
+        {{ clean_text('source.raw_product_id') }} as product_id,
+        {{ clean_text('source.raw_product_name') }} as product_name,
+        {{ clean_text('source.raw_category') }} as category,
+        {{ parse_decimal('source.raw_price_net') }} as price_net,
+        {{ raw_columns('products', 'source') }},
         source._source_file,
-        source._source_row,
-        source as raw_row
+        source._source_row
     from source
 ),
 
@@ -23,7 +23,7 @@ checked as (
             ("product_id is null", 'missing_key', 'product_id'),
         ]) }} as dq_failure,
         {{ dq_emptied_columns([
-            (is_unparseable('raw_row.price_net', 'price_net'), 'price_net'),
+            (is_unparseable('raw_price_net', 'price_net'), 'price_net'),
         ]) }} as dq_emptied_columns
     from parsed
 ),
@@ -35,7 +35,7 @@ final as (
         category,
         price_net,
         product_id as record_key,
-        {{ dq_columns() }}
+        {{ dq_columns('products') }}
     from checked
 )
 

@@ -1,4 +1,8 @@
 -- The usable products rows that another row with the same key replaces (see dq_duplicates).
 {{ config(materialized='table') }}
 
-{{ dq_duplicates('base_raw__products', ['product_id'], 'product_name desc nulls last') }}
+{{ dq_duplicates(
+    'products',
+    [('product_id', clean_text('source.raw_product_id'))],
+    'product_name desc nulls last',
+) }}

@@ -17,14 +17,14 @@ contacts as (
 
 parsed as (
     select
-        {{ clean_text('source.refund_id') }} as refund_id,
-        {{ clean_text('source.order_id') }} as order_id,
-        {{ clean_text('source.contact_id') }} as given_contact_id,
-        {{ parse_timestamp('source.refunded_at') }} as refunded_at,
-        {{ parse_decimal('source.amount_net') }} as amount_net,
+        {{ clean_text('source.raw_refund_id') }} as refund_id,
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ clean_text('source.raw_contact_id') }} as given_contact_id,
+        {{ parse_timestamp('source.raw_refunded_at') }} as refunded_at,
+        {{ parse_decimal('source.raw_amount_net') }} as amount_net,
+        {{ raw_columns('refunds', 'source') }},
         source._source_file,
-        source._source_row,
-        source as raw_row
+        source._source_row
     from source
 ),
 
@@ -35,8 +35,8 @@ checked as (
         coalesce(parsed.given_contact_id, orders.contact_id) as contact_id,
         {{ dq_first_failure([
             ("parsed.refund_id is null", 'missing_key', 'refund_id'),
-            (is_unparseable('parsed.raw_row.refunded_at', 'parsed.refunded_at'), 'unparseable_timestamp', 'refunded_at'),
-            (is_unparseable('parsed.raw_row.amount_net', 'parsed.amount_net'), 'unparseable_number', 'amount_net'),
+            (is_unparseable('parsed.raw_refunded_at', 'parsed.refunded_at'), 'unparseable_timestamp', 'refunded_at'),
+            (is_unparseable('parsed.raw_amount_net', 'parsed.amount_net'), 'unparseable_number', 'amount_net'),
             ("parsed.refunded_at is null", 'missing_required_value', 'refunded_at'),
             ("parsed.amount_net is null", 'missing_required_value', 'amount_net'),
             ("parsed.amount_net < 0", 'negative_amount', 'amount_net'),
@@ -60,7 +60,7 @@ final as (
         refunded_at,
         amount_net,
         refund_id as record_key,
-        {{ dq_columns() }}
+        {{ dq_columns('refunds') }}
     from checked
 )
 

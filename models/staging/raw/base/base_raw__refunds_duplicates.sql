@@ -1,4 +1,8 @@
 -- The usable refunds rows that another row with the same key replaces (see dq_duplicates).
 {{ config(materialized='table') }}
 
-{{ dq_duplicates('base_raw__refunds', ['refund_id'], 'refunded_at desc nulls last') }}
+{{ dq_duplicates(
+    'refunds',
+    [('refund_id', clean_text('source.raw_refund_id'))],
+    'refunded_at desc nulls last',
+) }}

@@ -1,4 +1,8 @@
 -- The usable web_events rows that another row with the same key replaces (see dq_duplicates).
 {{ config(materialized='table') }}
 
-{{ dq_duplicates('base_raw__web_events', ['event_id'], 'occurred_at desc nulls last') }}
+{{ dq_duplicates(
+    'web_events',
+    [('event_id', clean_text('source.raw_event_id'))],
+    'occurred_at desc nulls last',
+) }}

@@ -232,3 +232,34 @@ def test_repository_destinations_file_loads() -> None:
     enabled = {d.type for d in config.destinations if d.enabled}
     assert enabled == {"files", "ad_audience"}
     assert {d.type for d in config.destinations} == {"files", "ad_audience", "postgres", "http"}
+
+
+def test_command_line_sync_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from activation.__main__ import main
+
+    db = tmp_path / "warehouse.duckdb"
+    write_membership(db, make_contacts(80, seed=26))
+    monkeypatch.delenv("ACTIVATION_CLI_DSN", raising=False)
+    config = write_config(
+        tmp_path / "destinations.yml",
+        [
+            {"name": "lists", "type": "files", "segments": {"families": ["lifecycle"]}},
+            {
+                "name": "crm",
+                "type": "postgres",
+                "enabled": False,
+                "segments": {"families": ["rfm"]},
+                "options": {"dsn_env": "ACTIVATION_CLI_DSN"},
+            },
+        ],
+    )
+    common = ["--config", str(config), "--warehouse", str(db)]
+    assert main(["sync", *common]) == 0
+    assert '"destination": "lists"' in capsys.readouterr().out
+    assert (tmp_path / "target" / "activation" / "lists" / "membership.parquet").exists()
+    assert main(["sync", *common, "--destination", "crm"]) == 1
+    assert "ACTIVATION_CLI_DSN" in capsys.readouterr().err
+    assert main(["sync", *common, "--destination", "nope"]) == 2
+    assert "no destination named 'nope'" in capsys.readouterr().err

@@ -301,3 +301,18 @@ def test_wrong_token_stops_the_sync_clearly(
         sync_destination(db, destination(tmp_path, esp.url))
     assert len(esp.state.received) == 1
     assert ledger(db)["destination_state"] == []
+
+
+def test_row_results_in_the_common_answer_shapes() -> None:
+    from activation.destinations.http import HttpAdapter, retry_after_seconds
+
+    rows = [{"row_id": 10 + i, "identifier": f"u{i}@x.example.com"} for i in range(4)]
+    parse = HttpAdapter._row_rejections
+    assert parse(rows, '{"results": [{"email": "U1@x.example.com", "status": "rejected", '
+                 '"error": "bounced"}, {"email": "u2@x.example.com", "status": "ok"}]}') == {
+        11: "bounced"
+    }  # fmt: skip
+    assert parse(rows, '{"errors": [{"index": 3, "message": "invalid"}]}') == {13: "invalid"}
+    assert parse(rows, "") == {} and parse(rows, "not json") == {}
+    assert retry_after_seconds("2") == 2.0 and retry_after_seconds(None) is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past

@@ -197,19 +197,33 @@ class HttpAdapter:
 
     @staticmethod
     def _row_rejections(rows: list[dict[str, Any]], text: str) -> dict[int, str]:
+        """Rows a 2xx answer refused. Understood shapes: `{"results": [{"email" | "index",
+        "status", "error"}]}` (status other than ok/accepted/success = refused) and
+        `{"errors": [{"email" | "index", "error" | "message"}]}` (every entry refused)."""
         try:
             answer = json.loads(text) if text.strip() else {}
         except json.JSONDecodeError:
             return {}
-        results = answer.get("results") if isinstance(answer, dict) else None
-        if not isinstance(results, list):
+        if not isinstance(answer, dict):
             return {}
         by_email = {row["identifier"]: row["row_id"] for row in rows}
         rejected: dict[int, str] = {}
-        for result in results:
-            if not isinstance(result, dict):
+        for field_name, all_refused in (("results", False), ("errors", True)):
+            entries = answer.get(field_name)
+            if not isinstance(entries, list):
                 continue
-            row_id = by_email.get(str(result.get("email", "")).strip().lower())
-            if row_id is not None and result.get("status", "ok") not in ("ok", "accepted"):
-                rejected[row_id] = str(result.get("error") or result.get("status"))
+            for entry in entries:
+                if not isinstance(entry, dict):
+                    continue
+                index = entry.get("index")
+                if isinstance(index, int) and 0 <= index < len(rows):
+                    row_id = rows[index]["row_id"]
+                else:
+                    row_id = by_email.get(str(entry.get("email", "")).strip().lower())
+                status = str(entry.get("status", "ok")).lower()
+                if row_id is None or (not all_refused and status in ("ok", "accepted", "success")):
+                    continue
+                rejected[row_id] = str(
+                    entry.get("error") or entry.get("message") or entry.get("status") or "refused"
+                )
         return rejected

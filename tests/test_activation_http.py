@@ -316,3 +316,43 @@ def test_row_results_in_the_common_answer_shapes() -> None:
     assert parse(rows, "") == {} and parse(rows, "not json") == {}
     assert retry_after_seconds("2") == 2.0 and retry_after_seconds(None) is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+
+
+def test_killed_mid_run_the_rerun_sends_exactly_the_rest(tmp_path: Path, esp: EspServer) -> None:
+    """The sync process is killed (SIGKILL) while a batch is in flight: the rerun sends the
+    batches not yet acknowledged, the in-flight one again under the same key, nothing twice."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(300, seed=9)
+    write_membership(db, contacts)
+    destination(tmp_path, esp.url)  # writes destinations.yml
+    esp.state.fault = lambda n: Fault(delay_s=60) if n == 4 else None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "activation", "sync", "--config", str(tmp_path / "destinations.yml"),
+         "--warehouse", str(db)],
+        env={**os.environ, TOKEN_ENV: TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(esp.state.received) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(esp.state.received) >= 4, "the sync never reached batch 4"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    esp.state.fault = lambda n: None
+    rerun = sync_destination(db, destination(tmp_path, esp.url))
+    assert server_pairs(esp) == pairs(expected_members(contacts))
+    assert all(count == 1 for count in applied(esp).values())
+    acknowledged = sum(len(r.emails) for r in esp.state.received[:3])
+    in_flight = esp.state.received[3]
+    assert any(r.key == in_flight.key and r.outcome == "replayed" for r in esp.state.received[4:])
+    assert rerun.sent == len(pairs(expected_members(contacts))) - acknowledged
+    with duckdb.connect(str(db), read_only=True) as con:
+        statuses = con.execute("select status from activation.sync_runs order by started_at")
+        assert [row[0] for row in statuses.fetchall()] == ["interrupted", "success"]

@@ -18,12 +18,12 @@ TEST_STORE := data/test_store
 TEST_DB := target/test_warehouse.duckdb
 TEST_AS_OF := 2025-06-30
 
-.PHONY: help install demo demo-data test dbt-test lint pytest bench docs dagster clean
+.PHONY: help install demo demo-data test dbt-test lint pytest bench bench-sync docs dagster clean
 
 help:
 	@echo "make demo   - install, generate a $(DEMO_CONTACTS)-contact demo store, build the warehouse, print a summary"
 	@echo "make test   - everything CI checks: dbt build + tests, sqlfluff, ruff, pytest"
-	@echo "make bench  - build benchmarks (100k, 1M, 10M orders); results in BENCHMARKS.md"
+	@echo "make bench  - build benchmarks (100k, 1M, 10M orders) and the daily sync (1M contacts); BENCHMARKS.md"
 	@echo "make docs   - dbt docs generate (target/index.html)"
 	@echo "make dagster - the Dagster UI on http://127.0.0.1:3000"
 
@@ -72,6 +72,10 @@ test: dbt-test lint pytest
 
 bench: install
 	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.bench_sync
+
+bench-sync: install
+	$(BIN)/python -m benchmarks.bench_sync
 
 docs: install
 	DBT_DUCKDB_PATH=$(DEMO_DB) SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) $(DBT) docs generate $(DBT_FLAGS)

@@ -1,0 +1,229 @@
+"""An HTTP JSON API shaped like the common email tools' list APIs.
+
+For each batch (one action, one segment, at most batch_size contacts):
+
+    POST {base_url}{add_path}      {"list": "<list>", "members": [{"email", "first_name",
+                                     "last_name", "external_id"}, ...]}
+    POST {base_url}{remove_path}   {"list": "<list>", "members": [{"email"}, ...]}
+
+with headers `Content-Type: application/json`, `Idempotency-Key: <key>` and the auth header
+(`Authorization: Bearer <secret from the environment>` by default). `{list}` in the paths and
+`list_name` is formatted with segment_key, segment and segment_family.
+
+A 2xx answer may carry per-row results, `{"results": [{"email": ..., "status": "ok" | "rejected",
+"error": ...}]}`: rows not `ok` are recorded as rejected, the others delivered. 429 (waiting as
+`Retry-After` says), 5xx, time-outs and dropped connections are retried with exponential backoff
+up to max_attempts; another 4xx rejects the batch's rows (recorded with the answer) and the sync
+goes on; 401/403 stop the sync (the secret is wrong). The idempotency key is derived from the
+destination, the list, the action and the batch's identifiers, so a batch sent again (a retry, or
+the rerun after a crash) carries the same key and the API can recognise it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import http.client
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from activation.config import Destination
+from activation.ledger import SyncRun
+from activation.warehouse import batches, fetch_rows
+
+RETRYABLE_ERRORS = (
+    urllib.error.URLError,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+    socket.timeout,
+)
+
+
+def idempotency_key(destination: str, list_name: str, action: str, identifiers: list[str]) -> str:
+    digest = hashlib.sha256()
+    for part in (destination, list_name, action, *sorted(identifiers)):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class HttpAdapter:
+    def __init__(self, destination: Destination, sleep: Callable[[float], None] = time.sleep):
+        from activation.destinations import DestinationError
+
+        self.destination = destination
+        options = destination.options
+        self.base_url = (
+            destination.env("base_url_env", "the API base URL")
+            if options.get("base_url_env")
+            else str(options["base_url"])
+        ).rstrip("/")
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if options.get("auth_env"):
+            secret = destination.env("auth_env", "the API key")
+            scheme = options.get("auth_scheme", "Bearer")
+            header = options.get("auth_header", "Authorization")
+            self.headers[header] = f"{scheme} {secret}" if scheme else secret
+        self.list_name = str(options.get("list_name", "{segment_key}"))
+        self.add_path = str(options.get("add_path", "/lists/{list}/members/add"))
+        self.remove_path = str(options.get("remove_path", "/lists/{list}/members/remove"))
+        self.timeout = float(options.get("timeout_s", 30))
+        self.max_attempts = int(options.get("max_attempts", 6))
+        self.backoff_initial = float(options.get("backoff_initial_s", 1.0))
+        self.backoff_max = float(options.get("backoff_max_s", 60.0))
+        if self.max_attempts < 1:
+            raise DestinationError(f"destination {destination.name!r}: max_attempts must be >= 1")
+        self.sleep = sleep
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
+
+    def _post(self, url: str, body: bytes, key: str) -> tuple[int, str]:
+        """POST once; (status, body). Raises the retryable network errors."""
+        request = urllib.request.Request(
+            url, data=body, method="POST", headers={**self.headers, "Idempotency-Key": key}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            try:
+                text = error.read().decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):
+                text = ""
+            self._retry_after = error.headers.get("Retry-After") if error.headers else None
+            return error.code, text
+
+    def send(self, url: str, payload: dict[str, Any], key: str) -> tuple[int, str]:
+        """POST with retries; the final (status, body) of a 2xx or non-retryable 4xx."""
+        from activation.destinations import DestinationError
+
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        last = "no attempt"
+        for attempt in range(1, self.max_attempts + 1):
+            self._retry_after = None
+            try:
+                status, text = self._post(url, body, key)
+            except RETRYABLE_ERRORS as error:
+                last = f"{type(error).__name__}: {error}"
+                wait = self._backoff(attempt)
+            else:
+                if 200 <= status < 300:
+                    return status, text
+                if status in (401, 403):
+                    variable = self.destination.options.get("auth_env")
+                    raise DestinationError(
+                        f"destination {self.destination.name!r}: HTTP {status} from {url}: the "
+                        f"API refused the credentials (check ${variable}): {text[:200]}"
+                    )
+                if status == 429:
+                    last = "HTTP 429 Too Many Requests"
+                    after = retry_after_seconds(self._retry_after)
+                    wait = after if after is not None else self._backoff(attempt)
+                elif status >= 500 or status == 408:
+                    last = f"HTTP {status}: {text[:200]}"
+                    wait = self._backoff(attempt)
+                else:
+                    return status, text
+            if attempt < self.max_attempts:
+                self.sleep(wait)
+        raise DestinationError(
+            f"destination {self.destination.name!r}: {url} failed after {self.max_attempts} "
+            f"attempts, last: {last}"
+        )
+
+    def deliver(self, run: SyncRun) -> None:
+        name = self.destination.name
+        for number, (action, segment_key, first, last) in enumerate(
+            batches(run.con, self.destination.batch_size), start=1
+        ):
+            rows = fetch_rows(run.con, first, last)
+            fields = {
+                "segment_key": segment_key,
+                "segment": rows[0]["segment"],
+                "segment_family": rows[0]["segment_family"],
+            }
+            list_name = self.list_name.format(**fields)
+            path = self.remove_path if action == "exit" else self.add_path
+            url = self.base_url + path.format(list=urllib.request.quote(list_name, safe=""))
+            if action == "exit":
+                members = [{"email": row["identifier"]} for row in rows]
+            else:
+                members = [
+                    {
+                        "email": row["identifier"],
+                        "first_name": row["first_name"],
+                        "last_name": row["last_name"],
+                        "external_id": row["contact_id"],
+                    }
+                    for row in rows
+                ]
+            key = idempotency_key(name, list_name, action, [row["identifier"] for row in rows])
+            status, text = self.send(url, {"list": list_name, "members": members}, key)
+            rejected: dict[int, str] = {}
+            if status >= 300:
+                error = f"HTTP {status}: {text[:300]}"
+                rejected = {row["row_id"]: error for row in rows}
+            else:
+                rejected = self._row_rejections(rows, text)
+            run.ack(first, last, rejected, batch_number=number, idempotency_key=key)
+
+    @staticmethod
+    def _row_rejections(rows: list[dict[str, Any]], text: str) -> dict[int, str]:
+        """Rows a 2xx answer refused. Understood shapes: `{"results": [{"email" | "index",
+        "status", "error"}]}` (status other than ok/accepted/success = refused) and
+        `{"errors": [{"email" | "index", "error" | "message"}]}` (every entry refused)."""
+        try:
+            answer = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError:
+            return {}
+        if not isinstance(answer, dict):
+            return {}
+        by_email = {row["identifier"]: row["row_id"] for row in rows}
+        rejected: dict[int, str] = {}
+        for field_name, all_refused in (("results", False), ("errors", True)):
+            entries = answer.get(field_name)
+            if not isinstance(entries, list):
+                continue
+            for entry in entries:
+                if not isinstance(entry, dict):
+                    continue
+                index = entry.get("index")
+                if isinstance(index, int) and 0 <= index < len(rows):
+                    row_id = rows[index]["row_id"]
+                else:
+                    row_id = by_email.get(str(entry.get("email", "")).strip().lower())
+                status = str(entry.get("status", "ok")).lower()
+                if row_id is None or (not all_refused and status in ("ok", "accepted", "success")):
+                    continue
+                rejected[row_id] = str(
+                    entry.get("error") or entry.get("message") or entry.get("status") or "refused"
+                )
+        return rejected

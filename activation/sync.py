@@ -1,0 +1,96 @@
+"""Sync destinations: compute each diff in the warehouse, deliver it, write the ledger."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from activation.config import ActivationConfig, Destination
+from activation.destinations import DestinationError, make_adapter
+from activation.ledger import SyncRun
+from activation.warehouse import compute_pending, ensure_schema
+
+log = logging.getLogger(__name__)
+
+
+class SyncError(RuntimeError):
+    """A sync that failed after it started; its ledger says what was delivered."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    destination: str
+    sync_run_id: str
+    status: str
+    sent: int
+    entered: int
+    updated: int
+    exited: int
+    rejected: int
+    failed: int
+    pending: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _check_membership(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    found = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'main' and table_name = 'segment_membership'"
+    ).fetchone()[0]
+    if not found:
+        raise DestinationError(
+            f"{warehouse}: no main.segment_membership table; run `dbt build` first"
+        )
+
+
+def sync_destination(warehouse: str | Path, destination: Destination) -> SyncResult:
+    """One sync. The destination is reached before the warehouse is touched: when it cannot be
+    (a missing secret, a server down), the error names it and nothing is written."""
+    warehouse = Path(warehouse)
+    if not warehouse.exists():
+        raise DestinationError(f"{warehouse}: warehouse not found; run `dbt build` first")
+    adapter = make_adapter(destination)
+    adapter.open()
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            _check_membership(con, warehouse)
+            ensure_schema(con)
+            pending = compute_pending(con, destination)
+            log.info("%s: pending %s", destination.name, pending)
+            run = SyncRun(con, destination)
+            run.start()
+            try:
+                adapter.deliver(run)
+            except Exception as error:
+                counts = run.finish(error)
+                raise SyncError(
+                    f"destination {destination.name!r}: sync {run.run_id} failed after "
+                    f"delivering {counts['sent']} rows ({counts['failed']} not delivered, "
+                    f"recorded as failed; the next sync sends them): {error}"
+                ) from error
+            counts = run.finish()
+    finally:
+        adapter.close()
+    return SyncResult(destination=destination.name, pending=pending, **counts)  # type: ignore[arg-type]
+
+
+def sync_all(
+    warehouse: str | Path, config: ActivationConfig, names: list[str] | None = None
+) -> tuple[list[SyncResult], dict[str, str]]:
+    """Sync each selected destination; one failing does not stop the others.
+    Returns the results and {destination: error} of those that failed."""
+    results: list[SyncResult] = []
+    errors: dict[str, str] = {}
+    for destination in config.select(names):
+        try:
+            results.append(sync_destination(warehouse, destination))
+        except Exception as error:  # noqa: BLE001 - reported per destination
+            log.error("%s", error)
+            errors[destination.name] = str(error)
+    return results, errors

@@ -1,5 +1,8 @@
 -- Recomputes each focus segment's condition from the lifecycle and RFM marts: a contact in a
 -- segment must meet its rule, and a contact meeting a rule must be in that segment.
+-- In Dagster this is a blocking check on customer_focus_segments (it reads two models, so it says which).
+{{ config(meta={'dagster': {'ref': {'name': 'customer_focus_segments'}}}) }}
+
 with
 
 focus as (

@@ -1,4 +1,7 @@
 -- Every contact of customer_segments has exactly one rfm and one lifecycle membership row.
+-- In Dagster this is a blocking check on segment_membership (it reads two models, so it says which).
+{{ config(meta={'dagster': {'ref': {'name': 'segment_membership'}}}) }}
+
 with
 
 segments as (

@@ -111,6 +111,10 @@ def test_definitions_load_with_an_asset_per_dbt_node() -> None:
     # dbt tests are asset checks; a raw file is upstream of the staging model that reads it.
     check_names = {key.name for key in graph.asset_check_keys}
     assert "not_null_customer_rfm_contact_id" in check_names
+    # Every dbt data test is a check, those reading several models included (meta dagster.ref).
+    data_tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    assert "assert_focus_segments_follow_the_rules" in data_tests
+    assert data_tests <= check_names, sorted(data_tests - check_names)
     assert "customer_segments_not_empty" in check_names
     contacts = graph.get(dg.AssetKey(["staging", "base_raw__contacts"]))
     assert dg.AssetKey(["raw", "contacts"]) in contacts.parent_keys

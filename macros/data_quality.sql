@@ -55,10 +55,12 @@
     ),
 
     repeated_keys as (
-        select {% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+        -- Grouped by a 64-bit hash of the key: a small hash table even for tens of millions of
+        -- keys. A collision only adds candidates; the ranking below partitions by the key itself.
+        select hash({% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}) as key_hash
         from raw_keys
         where {% for column, expression in keys %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
-        group by all
+        group by key_hash
         having count(*) > 1
     ),
 
@@ -75,7 +77,7 @@
             ) as duplicate_rank
         from {{ ref(base_model) }} as base
         semi join repeated_keys
-            on {% for column, expression in keys %}base.{{ column }} = repeated_keys.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+            on hash({% for column, expression in keys %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}) = repeated_keys.key_hash
         where base.dq_failure is null
     ),
 

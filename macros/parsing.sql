@@ -9,14 +9,20 @@
     nullif(trim(cast({{ column }} as varchar)), '')
 {%- endmacro %}
 
-{% macro parse_timestamp(column) -%}
+{% macro parse_timestamp(column, source_type=none) -%}
     {#- UTC timestamp; an offset (Z, +02:00) is converted, no offset (or a naive Parquet timestamp)
-        means UTC (the session time zone is UTC, see profiles.yml). -#}
-    timezone('UTC', try_cast({{ column }} as timestamptz))
+        means UTC (the session time zone is UTC, see profiles.yml). source_type: the raw column's
+        DuckDB type when known; a naive timestamp or a date is then cast without a time-zone
+        lookup, which costs several seconds per 50 million rows. -#}
+    {%- if source_type is not none and (source_type.startswith('TIMESTAMP') and 'TIME ZONE' not in source_type or source_type == 'DATE') -%}
+        cast({{ column }} as timestamp)
+    {%- else -%}
+        timezone('UTC', try_cast({{ column }} as timestamptz))
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro parse_date(column) -%}
-    try_cast(cast({{ parse_timestamp(column) }} as date) as date)
+{% macro parse_date(column, source_type=none) -%}
+    try_cast(cast({{ parse_timestamp(column, source_type) }} as date) as date)
 {%- endmacro %}
 
 {% macro parse_decimal(column, precision=18, scale=4) -%}

@@ -197,3 +197,18 @@
     {%- endfor -%}
     }
 {%- endmacro %}
+
+{% macro raw_column_types(entity) -%}
+    {#- {contract column: DuckDB type of the raw column} for the present columns of `entity`. -#}
+    {%- set types = {} -%}
+    {%- if execute and source_system() == 'raw' -%}
+        {%- set format, files = find_entity_files(var('raw_data_path') | string | trim, entity) -%}
+        {%- if files | length > 0 -%}
+            {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
+            {%- for row in described -%}
+                {%- do types.update({row[0] | lower | trim: row[1] | upper}) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(types) }}
+{%- endmacro %}

@@ -1,3 +1,4 @@
+{%- set raw_types = raw_column_types('carts') %}
 with
 
 source as (
@@ -12,8 +13,8 @@ parsed as (
     select
         {{ clean_text('source.raw_cart_id') }} as cart_id,
         {{ clean_text('source.raw_contact_id') }} as contact_id,
-        {{ parse_timestamp('source.raw_created_at') }} as created_at,
-        {{ parse_timestamp('source.raw_updated_at') }} as updated_at,
+        {{ parse_timestamp('source.raw_created_at', raw_types.get('created_at')) }} as created_at,
+        {{ parse_timestamp('source.raw_updated_at', raw_types.get('updated_at')) }} as updated_at,
         {{ parse_decimal('source.raw_value_net') }} as value_net,
         {{ clean_text('source.raw_order_id') }} as order_id,
         {{ raw_columns('carts', 'source') }},

@@ -1,3 +1,4 @@
+{%- set raw_types = raw_column_types('contacts') %}
 with
 
 source as (
@@ -10,12 +11,13 @@ parsed as (
         lower({{ clean_text('source.raw_email') }}) as email,
         {{ clean_text('source.raw_first_name') }} as first_name,
         {{ clean_text('source.raw_last_name') }} as last_name,
-        {{ parse_timestamp('source.raw_created_at') }} as created_at,
-        {{ parse_timestamp('source.raw_subscribed_at') }} as subscribed_at,
+        {{ parse_timestamp('source.raw_created_at', raw_types.get('created_at')) }} as created_at,
+        {{ parse_timestamp('source.raw_subscribed_at', raw_types.get('subscribed_at')) }} as subscribed_at,
         {{ parse_boolean('source.raw_email_consent') }} as email_consent,
         {{ parse_boolean('source.raw_sms_consent') }} as sms_consent,
-        {{ parse_timestamp('source.raw_unsubscribed_at') }} as unsubscribed_at,
-        {{ parse_date('source.raw_birth_date') }} as birth_date,
+        {{ parse_timestamp('source.raw_unsubscribed_at', raw_types.get('unsubscribed_at')) }}
+            as unsubscribed_at,
+        {{ parse_date('source.raw_birth_date', raw_types.get('birth_date')) }} as birth_date,
         lower({{ clean_text('source.raw_gender') }}) as gender,
         {{ clean_text('source.raw_city') }} as city,
         {{ clean_text('source.raw_region') }} as region,

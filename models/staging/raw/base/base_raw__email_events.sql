@@ -1,3 +1,4 @@
+{%- set raw_types = raw_column_types('email_events') %}
 with
 
 source as (
@@ -14,7 +15,7 @@ parsed as (
         {{ clean_text('source.raw_contact_id') }} as contact_id,
         {{ clean_text('source.raw_campaign_id') }} as campaign_id,
         lower({{ clean_text('source.raw_event_type') }}) as event_type,
-        {{ parse_timestamp('source.raw_occurred_at') }} as occurred_at,
+        {{ parse_timestamp('source.raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
         {{ raw_columns('email_events', 'source') }},
         source._source_file,
         source._source_row

@@ -1,3 +1,4 @@
+{%- set raw_types = raw_column_types('orders') %}
 with
 
 source as (
@@ -16,7 +17,7 @@ parsed as (
     select
         {{ clean_text('source.raw_order_id') }} as order_id,
         {{ clean_text('source.raw_contact_id') }} as contact_id,
-        {{ parse_timestamp('source.raw_ordered_at') }} as ordered_at,
+        {{ parse_timestamp('source.raw_ordered_at', raw_types.get('ordered_at')) }} as ordered_at,
         lower({{ clean_text('source.raw_status') }}) as status,
         upper({{ clean_text('source.raw_currency') }}) as currency,
         {{ parse_decimal('source.raw_amount_net') }} as amount_net,
@@ -29,15 +30,15 @@ parsed as (
 ),
 
 store as (
-    -- The store currency: the var, else the currency most orders carry.
-    select
-        coalesce(
-            {{ store_currency() }},
-            (
-                select mode(parsed.currency) from parsed
-                where parsed.currency is not null
-            )
-        ) as store_currency
+    -- The store currency: the var, else the currency most orders carry (read from the raw
+    -- currency column alone).
+    {%- if (store_currency() | trim) == 'null' %}
+    select mode(upper({{ clean_text('source.raw_currency') }})) as store_currency
+    from source
+    where {{ clean_text('source.raw_currency') }} is not null
+    {%- else %}
+    select {{ store_currency() }} as store_currency
+    {%- endif %}
 ),
 
 converted as (

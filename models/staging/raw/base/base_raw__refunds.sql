@@ -1,3 +1,4 @@
+{%- set raw_types = raw_column_types('refunds') %}
 with
 
 source as (
@@ -20,7 +21,7 @@ parsed as (
         {{ clean_text('source.raw_refund_id') }} as refund_id,
         {{ clean_text('source.raw_order_id') }} as order_id,
         {{ clean_text('source.raw_contact_id') }} as given_contact_id,
-        {{ parse_timestamp('source.raw_refunded_at') }} as refunded_at,
+        {{ parse_timestamp('source.raw_refunded_at', raw_types.get('refunded_at')) }} as refunded_at,
         {{ parse_decimal('source.raw_amount_net') }} as amount_net,
         {{ raw_columns('refunds', 'source') }},
         source._source_file,

@@ -1,3 +1,4 @@
+{%- set raw_types = raw_column_types('web_events') %}
 with
 
 source as (
@@ -15,7 +16,7 @@ parsed as (
         {{ clean_text('source.raw_anonymous_id') }} as anonymous_id,
         {{ clean_text('source.raw_session_id') }} as session_id,
         lower({{ clean_text('source.raw_event_type') }}) as event_type,
-        {{ parse_timestamp('source.raw_occurred_at') }} as occurred_at,
+        {{ parse_timestamp('source.raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
         {{ clean_text('source.raw_product_id') }} as product_id,
         {{ clean_text('source.raw_page_url') }} as page_url,
         {{ parse_double('source.raw_duration_seconds') }} as duration_seconds,

@@ -70,7 +70,7 @@ levelled as (
         clicks_count,
         round(open_rate, 4) as open_rate,
         last_opened_at,
-        {{ days_since('last_opened_at') }} as days_since_last_open
+        cast({{ days_since('last_opened_at') }} as integer) as days_since_last_open
     from rated
 )
 

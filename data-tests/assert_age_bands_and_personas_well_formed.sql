@@ -28,8 +28,7 @@ bands_per_age as (
 ),
 
 problems as (
-    select
-        'age ' || age || ' is in ' || band_count || ' bands' as problem
+    select 'age ' || age || ' is in ' || band_count || ' bands' as problem
     from bands_per_age
     where band_count > 1
 

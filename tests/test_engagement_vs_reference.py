@@ -52,6 +52,8 @@ PROFILE_VARS: dict[str, Any] = {
     "funnel_window_days": 10,
 }
 CUSTOM_VARS = {**ENGAGEMENT_VARS, **SCORE_VARS, **PROFILE_VARS}
+#: the non-default build is also as of an earlier date: later events must not count
+CUSTOM_AS_OF = "2025-03-15"
 
 ENGAGEMENT_COLUMNS = (
     "engagement_level",
@@ -104,7 +106,7 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
         "engagement_custom_vars",
         lambda: build_warehouse(
             demo.result()[0],
-            DEMO_AS_OF,
+            CUSTOM_AS_OF,
             build_root / "engagement_custom_vars",
             vars=CUSTOM_VARS,
             with_tests=False,
@@ -134,14 +136,16 @@ def _seed_lists() -> tuple[list[tuple[str, float, float]], list[tuple[str, str |
     )
 
 
-def _reference(data: Mapping[str, pd.DataFrame], vars: Mapping[str, Any]) -> dict[str, Any]:
+def _reference(
+    data: Mapping[str, pd.DataFrame], as_of: str, vars: Mapping[str, Any]
+) -> dict[str, Any]:
     stores, cities = _seed_lists()
     pick = lambda names: {k: v for k, v in vars.items() if k in names}  # noqa: E731
     return {
-        "customer_engagement": eng.compute_engagement(data, DEMO_AS_OF, **pick(ENGAGEMENT_VARS)),
-        "customer_scores": eng.compute_scores(data, DEMO_AS_OF, **pick(SCORE_VARS)),
+        "customer_engagement": eng.compute_engagement(data, as_of, **pick(ENGAGEMENT_VARS)),
+        "customer_scores": eng.compute_scores(data, as_of, **pick(SCORE_VARS)),
         "customer_profile": eng.compute_profile(
-            data, DEMO_AS_OF, stores=stores, persona_cities=cities, **pick(PROFILE_VARS)
+            data, as_of, stores=stores, persona_cities=cities, **pick(PROFILE_VARS)
         ),
     }
 
@@ -204,7 +208,7 @@ def _assert_marts_match(db: Path, expected: Mapping[str, pd.DataFrame], what: st
 
 @pytest.fixture(scope="module")
 def default_reference(activity_data) -> dict[str, pd.DataFrame]:
-    return _reference(activity_data, {})
+    return _reference(activity_data, DEMO_AS_OF, {})
 
 
 def test_default_build_matches_reference(demo_warehouse: Path, default_reference) -> None:
@@ -222,10 +226,16 @@ def test_default_build_matches_reference(demo_warehouse: Path, default_reference
     _assert_marts_match(demo_warehouse, default_reference, "demo store, default vars")
 
 
-def test_non_default_vars_match_reference(builds: BuildPool, activity_data) -> None:
+def test_non_default_vars_and_earlier_date_match_reference(
+    builds: BuildPool, activity_data
+) -> None:
     db = builds.result("engagement_custom_vars")
-    expected = _reference(activity_data, CUSTOM_VARS)
-    _assert_marts_match(db, expected, f"vars {CUSTOM_VARS}")
+    expected = _reference(activity_data, CUSTOM_AS_OF, CUSTOM_VARS)
+    # the vars matter: the levels and bands still all occur, with other sizes
+    assert set(expected["customer_engagement"]["engagement_level"]) == set(eng.ENGAGEMENT_LEVELS)
+    assert set(expected["customer_scores"]["score_band"]) == {"hot", "warm", "cold"}
+    assert (expected["customer_scores"]["nurturing_score"] == 60).any(), "the cap of 60 is hit"
+    _assert_marts_match(db, expected, f"as of {CUSTOM_AS_OF}, vars {CUSTOM_VARS}")
 
 
 def test_customer_segments_carry_the_new_labels(demo_warehouse: Path) -> None:

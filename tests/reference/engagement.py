@@ -219,76 +219,84 @@ def compute_engagement(
     events = data["email_events"].copy()
     events["age"] = _age_in_days(events["occurred_at"], as_of)
     events = events[events["age"] >= 0]  # later events do not exist yet
-    by_contact = {key: group for key, group in events.groupby("contact_id", sort=False)}
+    kind = events["event_type"]
+
+    def last(kinds: list[str]) -> pd.Series:
+        return events[kind.isin(kinds)].groupby("contact_id")["occurred_at"].max()
+
+    unsubscribe_events = set(events.loc[kind.isin(["unsubscribe", "complaint"]), "contact_id"])
+    last_bounce = last(["bounce"])
+    last_reached = last(["delivered", "open", "click"]).reindex(last_bounce.index)
+    hard_bounced = set(last_bounce.index[~(last_reached >= last_bounce).to_numpy()])
+    last_opened = last(["open", "click"])
+
+    # sends of the window: one per campaign, or per event without a campaign
+    window = events[events["age"] <= engagement_window_days]
+    sent = window[window["event_type"] == "sent"]
+    sent_keys = pd.DataFrame(
+        {
+            "contact_id": sent["contact_id"],
+            "key": [
+                ("campaign", campaign) if campaign is not None else ("alone", event)
+                for campaign, event in zip(sent["campaign_id"], sent["event_id"], strict=True)
+            ],
+        }
+    ).drop_duplicates()
+    reactions = window[window["event_type"].isin(["open", "click"])]
+    opened_keys = pd.DataFrame(
+        {
+            "contact_id": reactions["contact_id"],
+            "key": [("campaign", campaign) for campaign in reactions["campaign_id"]],
+        }
+    )[reactions["campaign_id"].notna().to_numpy()].drop_duplicates()
+    sends = sent_keys.groupby("contact_id").size()
+    opened = sent_keys.merge(opened_keys, on=["contact_id", "key"]).groupby("contact_id").size()
+    opens = reactions[reactions["event_type"] == "open"].groupby("contact_id").size()
+    clicks = reactions[reactions["event_type"] == "click"].groupby("contact_id").size()
 
     rows = []
     for contact in contacts.itertuples(index=False):
-        group = by_contact.get(contact.contact_id)
+        contact_id = contact.contact_id
         unsubscribed_day = _day(contact.unsubscribed_at)
-        is_unsubscribed = unsubscribed_day is not None and unsubscribed_day <= as_of
-        is_hard_bounced = False
-        sends: set[Any] = set()
-        opened_campaigns: set[Any] = set()
-        opens = clicks = 0
-        last_opened_at = None
-        if group is not None:
-            kinds = group["event_type"]
-            if kinds.isin(["unsubscribe", "complaint"]).any():
-                is_unsubscribed = True
-            bounces = group.loc[kinds == "bounce", "occurred_at"]
-            if len(bounces):
-                last_bounce = bounces.max()
-                reached = group.loc[kinds.isin(["delivered", "open", "click"]), "occurred_at"]
-                is_hard_bounced = not (reached >= last_bounce).any()
-            seen = group.loc[kinds.isin(["open", "click"]), "occurred_at"]
-            last_opened_at = seen.max() if len(seen) else None
-            window = group[group["age"] <= engagement_window_days]
-            for event in window.itertuples(index=False):
-                if event.event_type == "sent":
-                    sends.add(
-                        ("campaign", event.campaign_id)
-                        if event.campaign_id is not None
-                        else ("alone", event.event_id)
-                    )
-                elif event.event_type in ("open", "click"):
-                    if event.campaign_id is not None:
-                        opened_campaigns.add(("campaign", event.campaign_id))
-                    opens += event.event_type == "open"
-                    clicks += event.event_type == "click"
-        opened = len(sends & opened_campaigns)
-        consent = _boolean(contact.email_consent) is True
+        is_unsubscribed = (
+            unsubscribed_day is not None and unsubscribed_day <= as_of
+        ) or contact_id in unsubscribe_events
+        is_hard_bounced = contact_id in hard_bounced
+        n_sends = int(sends.get(contact_id, 0))
+        n_opened = int(opened.get(contact_id, 0))
+        n_opens = int(opens.get(contact_id, 0))
+        n_clicks = int(clicks.get(contact_id, 0))
         reachable = (
             not _is_missing(contact.email)
-            and consent
+            and _boolean(contact.email_consent) is True
             and not is_unsubscribed
             and not is_hard_bounced
         )
-        rate = opened / len(sends) if sends else None
         if not reachable:
             level = "unreachable"
-        elif not sends:
+        elif not n_sends:
             level = "not_emailed"
-        elif len(sends) >= super_active_min_sends and (
-            Decimal(opened) >= Decimal(str(super_active_open_rate)) * len(sends)
+        elif n_sends >= super_active_min_sends and (
+            Decimal(n_opened) >= Decimal(str(super_active_open_rate)) * n_sends
         ):
             level = "super_active"
-        elif opened or opens or clicks:
+        elif n_opened or n_opens or n_clicks:
             level = "moderate"
         else:
             level = "dormant"
         rows.append(
             {
-                "contact_id": contact.contact_id,
+                "contact_id": contact_id,
                 "engagement_level": level,
                 "is_email_reachable": reachable,
                 "is_unsubscribed": is_unsubscribed,
                 "is_hard_bounced": is_hard_bounced,
-                "sends_count": len(sends),
-                "opened_sends_count": opened,
-                "opens_count": opens,
-                "clicks_count": clicks,
-                "open_rate": rate,
-                "last_opened_at": last_opened_at,
+                "sends_count": n_sends,
+                "opened_sends_count": n_opened,
+                "opens_count": n_opens,
+                "clicks_count": n_clicks,
+                "open_rate": n_opened / n_sends if n_sends else None,
+                "last_opened_at": last_opened.get(contact_id),
             }
         )
     return pd.DataFrame(rows).sort_values("contact_id", kind="mergesort").reset_index(drop=True)

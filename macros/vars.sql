@@ -82,3 +82,31 @@
         ({{ days_expression }}) <= {{ window }}
     {%- endif -%}
 {%- endmacro %}
+
+{% macro number_var(name) -%}
+    {#- A number var >= 0 (e.g. 0.8, 25, 12.5) as a bare SQL numeric literal; the caller casts it. -#}
+    {%- set raw = var(name, none) -%}
+    {%- set text = '' if raw is none else (raw | string | trim) -%}
+    {%- if not modules.re.match('^[0-9]+([.][0-9]+)?$', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ ": '" ~ text ~ "' is not a number >= 0") }}
+    {%- endif -%}
+    {{ text }}
+{%- endmacro %}
+
+{% macro positive_int_var(name) -%}
+    {#- A whole-number var that must be at least 1 (a divisor, e.g. a half-life in days). -#}
+    {%- set value = int_var(name) | trim -%}
+    {%- if value | int < 1 -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a whole number >= 1, not " ~ value) }}
+    {%- endif -%}
+    {{ value }}
+{%- endmacro %}
+
+{% macro within_days_of_as_of(timestamp_column, days) -%}
+    {#- True when the event's UTC day is within `days` days of the as-of date (days_since between 0
+        and days), written as a range on the raw timestamp so that the scan can skip row groups. -#}
+    (
+        {{ timestamp_column }} >= {{ as_of_date() }} - to_days(cast({{ days }} as integer))
+        and {{ timestamp_column }} < {{ as_of_date() }} + to_days(1)
+    )
+{%- endmacro %}

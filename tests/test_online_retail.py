@@ -228,3 +228,24 @@ def _assert_source_rows_name_file_lines(db: Path, file_lines: pd.DataFrame, what
         " without an order, and DuckDB's parallel CSV scan does not deliver rows in file order;"
         " the parquet path uses file_row_number and is right)"
     )
+
+
+def test_engagement_marts_without_events(retail_warehouse: Path) -> None:
+    """Online Retail has no email or web events, consent or profile data (rules.md): everyone is
+    unreachable and cold with an unknown age; average order value and `purchased` still come
+    from the invoices."""
+    rows = query(
+        retail_warehouse,
+        "select engagement_level, score_band, nurturing_score, age_band, persona,"
+        " distance_to_store_km is null, count(*) from main.customer_segments group by all",
+    )
+    contacts = query(retail_warehouse, "select count(*) from main.customer_segments")[0][0]
+    assert rows == [("unreachable", "cold", 0.0, "unknown", None, True, contacts)], rows
+    mismatched = query(
+        retail_warehouse,
+        "select count(*) from main.customer_segments where"
+        " coalesce(funnel_stage = 'purchased', false)"
+        " <> coalesce(days_since_last_order <= 30, false)"
+        " or (average_order_value is null) <> (orders_count = 0)",
+    )
+    assert mismatched == [(0,)]

@@ -17,6 +17,18 @@ focus as (
     select * from {{ ref('customer_focus_segments') }}
 ),
 
+engagement as (
+    select * from {{ ref('customer_engagement') }}
+),
+
+scores as (
+    select * from {{ ref('customer_scores') }}
+),
+
+profile as (
+    select * from {{ ref('customer_profile') }}
+),
+
 final as (
     select
         contacts.contact_id,
@@ -47,7 +59,25 @@ final as (
         rfm.rfm_cell,
         rfm.rfm_segment,
         lifecycle.lifecycle_stage,
-        focus.focus_segment
+        focus.focus_segment,
+        engagement.engagement_level,
+        engagement.sends_count,
+        engagement.opened_sends_count,
+        engagement.open_rate,
+        engagement.last_opened_at,
+        scores.nurturing_score,
+        scores.score_band,
+        profile.age,
+        profile.age_band,
+        profile.persona,
+        profile.distance_to_store_km,
+        profile.is_within_store_radius,
+        profile.average_order_value,
+        profile.sessions_count,
+        profile.products_viewed_count,
+        profile.time_on_site_seconds,
+        profile.funnel_stage,
+        profile.favourite_category
     from contacts
     inner join rfm
         on contacts.contact_id = rfm.contact_id
@@ -55,6 +85,12 @@ final as (
         on contacts.contact_id = lifecycle.contact_id
     inner join focus
         on contacts.contact_id = focus.contact_id
+    inner join engagement
+        on contacts.contact_id = engagement.contact_id
+    inner join scores
+        on contacts.contact_id = scores.contact_id
+    inner join profile
+        on contacts.contact_id = profile.contact_id
 )
 
 select * from final

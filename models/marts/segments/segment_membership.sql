@@ -28,6 +28,49 @@ memberships as (
         focus_segment as segment
     from segments
     where focus_segment is not null
+
+    union all
+
+    select
+        contact_id,
+        'engagement' as segment_family,
+        engagement_level as segment
+    from segments
+
+    union all
+
+    select
+        contact_id,
+        'score_band' as segment_family,
+        score_band as segment
+    from segments
+
+    union all
+
+    select
+        contact_id,
+        'persona' as segment_family,
+        persona as segment
+    from segments
+    where persona is not null
+
+    union all
+
+    select
+        contact_id,
+        'funnel_stage' as segment_family,
+        funnel_stage as segment
+    from segments
+    where funnel_stage is not null
+
+    union all
+
+    select
+        contact_id,
+        'within_radius' as segment_family,
+        case when is_within_store_radius then 'within_radius' else 'outside_radius' end as segment
+    from segments
+    where is_within_store_radius is not null
 ),
 
 final as (

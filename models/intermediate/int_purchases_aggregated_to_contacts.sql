@@ -1,0 +1,76 @@
+-- Per contact with a valid order on or before the as-of date: average order value and favourite
+-- category. Average order value = mean net amount of the valid orders (all history; refunds do not
+-- change it). Favourite category = the product category with the highest net spend
+-- (quantity * unit_price_net) on the lines of valid orders, all history; ties go to the category
+-- first in alphabetical order. Lines whose product or category is unknown are left out.
+with
+
+orders as (
+    select * from {{ ref('int_orders_unioned') }}
+),
+
+order_items as (
+    select * from {{ ref('stg_raw__order_items') }}
+),
+
+products as (
+    select * from {{ ref('stg_raw__products') }}
+),
+
+valid_orders as (
+    select
+        order_id,
+        contact_id,
+        amount_net
+    from orders
+    where
+        cast(ordered_at as date) <= {{ as_of_date() }}
+        and status = 'completed'
+        and amount_net > 0
+),
+
+order_values as (
+    select
+        contact_id,
+        cast(round(sum(amount_net) / count(*), 4) as decimal(18, 4)) as average_order_value
+    from valid_orders
+    group by contact_id
+),
+
+category_spend as (
+    select
+        valid_orders.contact_id,
+        products.category,
+        sum(order_items.quantity * order_items.unit_price_net) as spend
+    from order_items
+    inner join valid_orders
+        on order_items.order_id = valid_orders.order_id
+    inner join products
+        on order_items.product_id = products.product_id
+    where products.category is not null
+    group by valid_orders.contact_id, products.category
+),
+
+favourite_categories as (
+    select
+        contact_id,
+        category as favourite_category,
+        spend as favourite_category_spend
+    from category_spend
+    qualify row_number() over (
+        partition by contact_id order by spend desc nulls last, category asc
+    ) = 1
+),
+
+final as (
+    select
+        order_values.contact_id,
+        order_values.average_order_value,
+        favourite_categories.favourite_category,
+        cast(favourite_categories.favourite_category_spend as decimal(18, 4)) as favourite_category_spend
+    from order_values
+    left join favourite_categories
+        on order_values.contact_id = favourite_categories.contact_id
+)
+
+select * from final

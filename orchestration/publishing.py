@@ -24,6 +24,9 @@ PUBLISHED_MODELS = (
     "customer_rfm",
     "customer_lifecycle",
     "customer_focus_segments",
+    "customer_engagement",
+    "customer_scores",
+    "customer_profile",
     "data_quality_issues",
 )
 SERVING_DATABASE = "serving.duckdb"

@@ -310,3 +310,21 @@ def test_reference_reads_spec_boundaries() -> None:
         "unknown",
     ]
     assert round(eng.haversine_km(0.0, 0.0, 1.0, 0.0), 3) == 111.195
+
+
+def test_membership_reachability_follows_the_engagement_rule(
+    demo_warehouse: Path, default_reference
+) -> None:
+    """What activation may email (segment_membership.is_email_reachable) is the reference's
+    reachability (SPEC 4: email, consent, not unsubscribed, not hard-bounced) on every row."""
+    membership = query_frame(
+        demo_warehouse,
+        "select distinct contact_id, is_email_reachable from main.segment_membership",
+    )
+    got = dict(zip(membership["contact_id"], membership["is_email_reachable"], strict=True))
+    engagement = default_reference["customer_engagement"]
+    expected = dict(zip(engagement["contact_id"], engagement["is_email_reachable"], strict=True))
+    assert set(got) <= set(expected)
+    wrong = sorted(c for c in got if bool(got[c]) != bool(expected[c]))
+    assert not wrong, f"{len(wrong)} contacts disagree on reachability, e.g. {wrong[:5]}"
+    assert 0 < sum(map(bool, got.values())) < len(got)

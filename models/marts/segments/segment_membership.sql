@@ -89,11 +89,9 @@ final as (
         coalesce(segments.email_consent, false) as email_consent,
         coalesce(segments.sms_consent, false) as sms_consent,
         segments.unsubscribed_at is not null as is_unsubscribed,
-        (
-            segments.email is not null
-            and coalesce(segments.email_consent, false)
-            and segments.unsubscribed_at is null
-        ) as is_email_reachable
+        -- The same rule as the engagement level (SPEC 4): an email, email consent, not unsubscribed
+        -- (date or unsubscribe/complaint event) and not hard-bounced.
+        segments.email is not null and segments.engagement_level != 'unreachable' as is_email_reachable
     from memberships
     inner join segments
         on memberships.contact_id = segments.contact_id

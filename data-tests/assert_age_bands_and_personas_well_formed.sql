@@ -1,5 +1,8 @@
 -- No age from 0 to 130 falls in two bands of seed age_bands; every persona's age range is
 -- non-empty. (Personas may overlap: their priority decides.)
+-- In Dagster this is a check on age_bands (it reads two nodes, so it says which).
+{{ config(meta={'dagster': {'ref': {'name': 'age_bands'}}}) }}
+
 with
 
 ages as (

@@ -1,5 +1,8 @@
 -- Every contact of customer_segments has exactly one engagement and one score_band membership row,
 -- and its optional families (persona, funnel_stage, within_radius) agree with customer_segments.
+-- In Dagster this is a check on segment_membership (it reads two nodes, so it says which).
+{{ config(meta={'dagster': {'ref': {'name': 'segment_membership'}}}) }}
+
 with
 
 segments as (

@@ -356,3 +356,26 @@ def test_killed_mid_run_the_rerun_sends_exactly_the_rest(tmp_path: Path, esp: Es
     with duckdb.connect(str(db), read_only=True) as con:
         statuses = con.execute("select status from activation.sync_runs order by started_at")
         assert [row[0] for row in statuses.fetchall()] == ["interrupted", "success"]
+
+
+def test_a_contact_that_leaves_and_comes_back_is_sent_again_under_a_new_key(
+    tmp_path: Path, esp: EspServer
+) -> None:
+    """The API remembers idempotency keys (it replays the first answer without applying): a
+    contact that leaves a list and comes back, or whose name changes and changes back, is a new
+    change and must reach the API under a new key, not be swallowed as a replay."""
+    from dataclasses import replace
+
+    db = tmp_path / "warehouse.duckdb"
+    target = destination(tmp_path, esp.url)
+    [contact] = [c for c in make_contacts(60, seed=3) if c.reachable][:1]
+    moved = replace(contact, lifecycle="lapsed" if contact.lifecycle != "lapsed" else "new")
+    renamed_contact = replace(contact, first_name="Renamed")
+    for day in (contact, moved, contact, renamed_contact, contact):
+        write_membership(db, [day])
+        result = sync_destination(db, target)
+        assert result.status == "success"
+        assert server_pairs(esp) == pairs(expected_members([day]))
+        member = esp.state.members[f"lifecycle:{day.lifecycle}"][day.email]
+        assert member["first_name"] == day.first_name
+    assert not any(r.outcome.startswith("replayed") for r in esp.state.received)

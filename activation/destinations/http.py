@@ -15,8 +15,12 @@ A 2xx answer may carry per-row results, `{"results": [{"email": ..., "status": "
 `Retry-After` says), 5xx, time-outs and dropped connections are retried with exponential backoff
 up to max_attempts; another 4xx rejects the batch's rows (recorded with the answer) and the sync
 goes on; 401/403 stop the sync (the secret is wrong). The idempotency key is derived from the
-destination, the list, the action and the batch's identifiers, so a batch sent again (a retry, or
-the rerun after a crash) carries the same key and the API can recognise it.
+destination, the list, the action and, per row, the identifier, the payload's hash and how many
+times that (contact, segment, identifier) was delivered before (from the ledger). A batch sent
+again (a retry, or the rerun after a crash: nothing of it was acknowledged) carries the same key
+and the API can recognise it; a later, different change of the same rows (a contact that leaves
+and re-enters a list, a name changed back) carries a new key, so an API that remembers keys does
+not answer it with the old, replayed result without applying it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 
 from activation.config import Destination
 from activation.ledger import SyncRun
-from activation.warehouse import batches, fetch_rows
+from activation.warehouse import SCHEMA, batches, fetch_rows
 
 RETRYABLE_ERRORS = (
     urllib.error.URLError,
@@ -159,8 +163,25 @@ class HttpAdapter:
             f"attempts, last: {last}"
         )
 
+    def _generations(self, run: SyncRun) -> dict[int, str]:
+        """row_id -> "<attrs_hash>:<times delivered before>" of the rows to send."""
+        rows = run.con.execute(
+            f"""select pending.row_id, any_value(pending.attrs_hash), count(results.status)
+            from activation_pending as pending
+            left join {SCHEMA}.sync_row_results as results
+                on results.destination = ? and results.status = 'delivered'
+                and results.contact_id = pending.contact_id
+                and results.segment_key = pending.segment_key
+                and results.identifier = pending.identifier
+            where pending.reject_reason is null
+            group by pending.row_id""",
+            [self.destination.name],
+        ).fetchall()
+        return {row_id: f"{attrs_hash}:{count}" for row_id, attrs_hash, count in rows}
+
     def deliver(self, run: SyncRun) -> None:
         name = self.destination.name
+        generations = self._generations(run)
         for number, (action, segment_key, first, last) in enumerate(
             batches(run.con, self.destination.batch_size), start=1
         ):
@@ -185,7 +206,12 @@ class HttpAdapter:
                     }
                     for row in rows
                 ]
-            key = idempotency_key(name, list_name, action, [row["identifier"] for row in rows])
+            key = idempotency_key(
+                name,
+                list_name,
+                action,
+                [f"{row['identifier']}:{generations[row['row_id']]}" for row in rows],
+            )
             status, text = self.send(url, {"list": list_name, "members": members}, key)
             rejected: dict[int, str] = {}
             if status >= 300:

@@ -164,6 +164,8 @@ class EspState:
         self.reject: Callable[[str], str | None] = lambda email: None
         self.reject_batch_status: int | None = None  # e.g. 422 for every batch of a list
         self.reject_batch_list: str | None = None
+        # The per-row status of an applied member, by action (APIs say "added", "removed"...).
+        self.ok_status: dict[str, str] = {"add": "ok", "remove": "ok"}
 
     def reset_log(self) -> None:
         with self.lock:
@@ -243,7 +245,7 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
                         else:
                             members.pop(email, None)
                         state.applied.append((key or "", list_name, action, email))
-                        results.append({"email": email, "status": "ok"})
+                        results.append({"email": email, "status": state.ok_status[action]})
                     body = json.dumps({"results": results}).encode()
                     if key:
                         state.answers[key] = body

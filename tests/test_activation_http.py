@@ -379,3 +379,34 @@ def test_a_contact_that_leaves_and_comes_back_is_sent_again_under_a_new_key(
         member = esp.state.members[f"lifecycle:{day.lifecycle}"][day.email]
         assert member["first_name"] == day.first_name
     assert not any(r.outcome.startswith("replayed") for r in esp.state.received)
+
+
+def test_per_row_statuses_such_as_added_and_removed_count_as_delivered(
+    tmp_path: Path, esp: EspServer
+) -> None:
+    """APIs name an applied row's status in many ways ("added", "removed", "updated"...): only
+    a refusal (rejected, error, failed...) or an `error` makes a row rejected."""
+    esp.state.ok_status = {"add": "added", "remove": "removed"}
+    db = tmp_path / "warehouse.duckdb"
+    day1 = make_contacts(120, seed=4)
+    write_membership(db, day1)
+    target = destination(tmp_path, esp.url)
+    first = sync_destination(db, target)
+    expected1 = pairs(expected_members(day1))
+    assert (first.entered, first.rejected) == (len(expected1), 0)
+    day2 = change_contacts(day1, seed=5, fraction=0.3)
+    write_membership(db, day2)
+    second = sync_destination(db, target)
+    exits = expected1 - pairs(expected_members(day2))
+    assert exits and (second.exited, second.rejected) == (len(exits), 0)
+    esp.state.reset_log()
+    assert sync_destination(db, target).sent == 0 and esp.state.received == []
+
+    from activation.destinations.http import HttpAdapter
+
+    rows = [{"row_id": i, "identifier": f"u{i}@x.example.com"} for i in range(3)]
+    answer = (
+        '{"results": [{"email": "u0@x.example.com", "status": "updated"},'
+        ' {"index": 1, "status": "failed"}, {"index": 2, "error": "bounced"}]}'
+    )
+    assert HttpAdapter._row_rejections(rows, answer) == {1: "failed", 2: "bounced"}

@@ -48,6 +48,12 @@ RETRYABLE_ERRORS = (
     socket.timeout,
 )
 
+# Per-row statuses of a 2xx answer that mean the row was refused; any other status is applied.
+REFUSED_STATUSES = frozenset(
+    ("rejected", "refused", "error", "errored", "failed", "failure", "invalid", "denied",
+     "blocked", "bounced", "suppressed")
+)  # fmt: skip
+
 
 def idempotency_key(destination: str, list_name: str, action: str, identifiers: list[str]) -> str:
     digest = hashlib.sha256()
@@ -224,7 +230,8 @@ class HttpAdapter:
     @staticmethod
     def _row_rejections(rows: list[dict[str, Any]], text: str) -> dict[int, str]:
         """Rows a 2xx answer refused. Understood shapes: `{"results": [{"email" | "index",
-        "status", "error"}]}` (status other than ok/accepted/success = refused) and
+        "status", "error"}]}` (refused: a status such as rejected, error, failed or invalid, or a
+        non-empty `error`; any other status, e.g. ok, added, updated, removed, is applied) and
         `{"errors": [{"email" | "index", "error" | "message"}]}` (every entry refused)."""
         try:
             answer = json.loads(text) if text.strip() else {}
@@ -246,8 +253,15 @@ class HttpAdapter:
                     row_id = rows[index]["row_id"]
                 else:
                     row_id = by_email.get(str(entry.get("email", "")).strip().lower())
-                status = str(entry.get("status", "ok")).lower()
-                if row_id is None or (not all_refused and status in ("ok", "accepted", "success")):
+                status = str(entry.get("status", "ok")).strip().lower()
+                refused = (
+                    all_refused
+                    or status in REFUSED_STATUSES
+                    or bool(entry.get("error"))
+                    or entry.get("success") is False
+                    or entry.get("ok") is False
+                )
+                if row_id is None or not refused:
                     continue
                 rejected[row_id] = str(
                     entry.get("error") or entry.get("message") or entry.get("status") or "refused"

@@ -111,15 +111,27 @@ def _payload_expressions(destination: Destination) -> dict[str, str]:
     }
 
 
+# Email consent belongs to the address: an address that any contact holding it may not be sent
+# to (no consent, unsubscribed) is sent for no contact, so two contacts sharing an address, one
+# unsubscribed, never get that address sent through the other.
+BLOCKED_EMAILS = """select distinct lower(trim(email)) as email from main.segment_membership
+    where coalesce(trim(email), '') <> '' and not coalesce(is_email_reachable, false)"""
+
+
+def _reachable(alias: str) -> str:
+    """SQL: the row of segment_membership `alias` may be sent to an email destination."""
+    return (
+        f"coalesce({alias}.is_email_reachable, false)"
+        f" and coalesce(trim({alias}.email), '') <> ''"
+        f" and lower(trim({alias}.email)) not in (select email from blocked_emails)"
+    )
+
+
 def desired_sql(destination: Destination) -> str:
     """The rows the destination should hold now (parameters: families, names, names)."""
     payload = _payload_expressions(destination)
     needs_email = destination.identifier in ("email", "hashed_email")
-    consent = (
-        "membership.is_email_reachable and coalesce(trim(membership.email), '') <> ''"
-        if destination.consent == "email"
-        else "true"
-    )
+    consent = _reachable("membership") if destination.consent == "email" else "true"
     pattern = _sql_text(EMAIL_REGEX)
     valid = (
         f"coalesce(regexp_full_match(lower(trim(membership.email)), {pattern}), false)"
@@ -128,7 +140,11 @@ def desired_sql(destination: Destination) -> str:
     )
     return f"""
 create or replace temp table activation_desired as
-with selected as (
+with blocked_emails as (
+    {BLOCKED_EMAILS}
+),
+
+selected as (
     select * from main.segment_membership as membership
     where (
         list_contains(?, membership.segment_family)
@@ -171,8 +187,8 @@ def pending_sql(destination: Destination) -> str:
         else "state.contact_id in (select contact_id from lost_consent)"
     )
     lost_consent = (
-        "select distinct cast(contact_id as varchar) as contact_id from main.segment_membership"
-        " where not (is_email_reachable and coalesce(trim(email), '') <> '')"
+        "select distinct cast(membership.contact_id as varchar) as contact_id"
+        f" from main.segment_membership as membership where not ({_reachable('membership')})"
         if destination.consent == "email"
         else "select cast(null as varchar) as contact_id where false"
     )
@@ -180,6 +196,10 @@ def pending_sql(destination: Destination) -> str:
 create or replace temp table activation_pending as
 with state as (
     select * from {SCHEMA}.destination_state where destination = $destination
+),
+
+blocked_emails as (
+    {BLOCKED_EMAILS}
 ),
 
 lost_consent as (

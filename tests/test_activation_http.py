@@ -410,3 +410,40 @@ def test_per_row_statuses_such_as_added_and_removed_count_as_delivered(
         ' {"index": 1, "status": "failed"}, {"index": 2, "error": "bounced"}]}'
     )
     assert HttpAdapter._row_rejections(rows, answer) == {1: "failed", 2: "bounced"}
+
+
+@pytest.mark.parametrize("mode", ["mirror", "upsert", "add_only"])
+def test_contacts_sharing_an_email(tmp_path: Path, esp: EspServer, mode: str) -> None:
+    """Two contacts with one address are one member: one leaving a list does not take the
+    other off it; consent belongs to the address, so an address that one of its contacts may
+    not receive mail at is never sent, and leaves every list when that happens, in every mode."""
+    from dataclasses import replace
+
+    def contact(number: int, email: str, lifecycle: str, unsubscribed: bool = False) -> Contact:
+        return Contact(f"c{number}", email, f"F{number}", "L", True, unsubscribed, lifecycle, None)
+
+    a, b = contact(1, "x@shared.example.com", "new"), contact(2, " X@Shared.example.com", "new")
+    c, d = contact(3, "y@shared.example.com", "new"), contact(4, "Y@shared.example.com", "lapsed")
+    d = replace(d, unsubscribed=True)
+    db = tmp_path / "warehouse.duckdb"
+    target = destination(tmp_path, esp.url, mode=mode, segments={"families": ["lifecycle"]})
+    days = [
+        ([a, b, c, d], {"lifecycle:new": {"x@shared.example.com"}}),
+        (
+            [replace(a, lifecycle="lapsed"), b, c, d],
+            {
+                "lifecycle:new": {"x@shared.example.com"},
+                "lifecycle:lapsed": {"x@shared.example.com"},
+            },
+        ),
+        ([replace(a, lifecycle="lapsed"), replace(b, unsubscribed=True), c, d], {}),
+    ]
+    for contacts, expected in days:
+        write_membership(db, contacts)
+        assert sync_destination(db, target).status == "success"
+        assert esp.state.member_emails() == expected
+        assert not [r for r in esp.state.received if len(set(r.emails)) != len(r.emails)]
+    sent = {email for _, _, action, email in esp.state.applied if action == "add"}
+    assert "y@shared.example.com" not in sent
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from activation.destination_state").fetchone()[0] == 0

@@ -185,13 +185,39 @@ class HttpAdapter:
         ).fetchall()
         return {row_id: f"{attrs_hash}:{count}" for row_id, attrs_hash, count in rows}
 
+    @staticmethod
+    def _kept_exits(run: SyncRun) -> set[int]:
+        """Exits whose address stays on the list through another contact (two contacts sharing
+        an email): acknowledged without a remove call, which would take the other one off."""
+        rows = run.con.execute(
+            """select pending.row_id from activation_pending as pending
+            where pending.action = 'exit' and pending.reject_reason is null and exists (
+                select 1 from activation_desired as desired
+                where desired.segment_key = pending.segment_key
+                    and desired.identifier = pending.identifier
+                    and desired.contact_id <> pending.contact_id
+                    and desired.is_valid
+            )"""
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def deliver(self, run: SyncRun) -> None:
         name = self.destination.name
         generations = self._generations(run)
+        kept = self._kept_exits(run)
         for number, (action, segment_key, first, last) in enumerate(
             batches(run.con, self.destination.batch_size), start=1
         ):
             rows = fetch_rows(run.con, first, last)
+            # One member per address: contacts sharing an email are one member of the list.
+            sent: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                if row["row_id"] not in kept:
+                    sent.setdefault(row["identifier"], row)
+            if not sent:
+                run.ack(first, last, {}, batch_number=number)
+                continue
+            send_rows = list(sent.values())
             fields = {
                 "segment_key": segment_key,
                 "segment": rows[0]["segment"],
@@ -201,7 +227,7 @@ class HttpAdapter:
             path = self.remove_path if action == "exit" else self.add_path
             url = self.base_url + path.format(list=urllib.request.quote(list_name, safe=""))
             if action == "exit":
-                members = [{"email": row["identifier"]} for row in rows]
+                members = [{"email": row["identifier"]} for row in send_rows]
             else:
                 members = [
                     {
@@ -210,7 +236,7 @@ class HttpAdapter:
                         "last_name": row["last_name"],
                         "external_id": row["contact_id"],
                     }
-                    for row in rows
+                    for row in send_rows
                 ]
             key = idempotency_key(
                 name,
@@ -219,12 +245,18 @@ class HttpAdapter:
                 [f"{row['identifier']}:{generations[row['row_id']]}" for row in rows],
             )
             status, text = self.send(url, {"list": list_name, "members": members}, key)
-            rejected: dict[int, str] = {}
             if status >= 300:
                 error = f"HTTP {status}: {text[:300]}"
-                rejected = {row["row_id"]: error for row in rows}
+                refused = {row["identifier"]: error for row in send_rows}
             else:
-                rejected = self._row_rejections(rows, text)
+                by_row = self._row_rejections(send_rows, text)
+                refused = {row["identifier"]: by_row[row["row_id"]] for row in send_rows
+                           if row["row_id"] in by_row}  # fmt: skip
+            rejected = {
+                row["row_id"]: refused[row["identifier"]]
+                for row in rows
+                if row["row_id"] not in kept and row["identifier"] in refused
+            }
             run.ack(first, last, rejected, batch_number=number, idempotency_key=key)
 
     @staticmethod

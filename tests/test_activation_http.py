@@ -447,3 +447,24 @@ def test_contacts_sharing_an_email(tmp_path: Path, esp: EspServer, mode: str) ->
     assert "y@shared.example.com" not in sent
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from activation.destination_state").fetchone()[0] == 0
+
+
+def test_retry_after_is_honoured_on_503_and_as_an_http_date(tmp_path: Path, esp: EspServer) -> None:
+    """Retry-After (seconds, or an HTTP date) is honoured on 503 as on 429, although the
+    configured backoff is at most 0.05 s."""
+    import email.utils
+    import time
+
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(60, seed=8)
+    write_membership(db, contacts)
+    target = destination(tmp_path, esp.url, batch_size=1000)
+    date = email.utils.formatdate(time.time() + 2, usegmt=True)  # whole seconds: 1 to 2 s ahead
+    script = {1: Fault(status=503, retry_after="0.5"), 3: Fault(status=429, retry_after=date)}
+    esp.state.fault = lambda n: script.get(n)
+    result = sync_destination(db, target)
+    received = esp.state.received
+    assert [r.outcome for r in received[:4]] == ["503", "applied", "429", "applied"]
+    assert received[1].at - received[0].at >= 0.5
+    assert received[3].at - received[2].at >= 0.9
+    assert result.failed == 0 and server_pairs(esp) == pairs(expected_members(contacts))

@@ -11,16 +11,17 @@ with headers `Content-Type: application/json`, `Idempotency-Key: <key>` and the 
 `list_name` is formatted with segment_key, segment and segment_family.
 
 A 2xx answer may carry per-row results, `{"results": [{"email": ..., "status": "ok" | "rejected",
-"error": ...}]}`: rows not `ok` are recorded as rejected, the others delivered. 429 (waiting as
-`Retry-After` says), 5xx, time-outs and dropped connections are retried with exponential backoff
-up to max_attempts; another 4xx rejects the batch's rows (recorded with the answer) and the sync
-goes on; 401/403 stop the sync (the secret is wrong). The idempotency key is derived from the
-destination, the list, the action and, per row, the identifier, the payload's hash and how many
-times that (contact, segment, identifier) was delivered before (from the ledger). A batch sent
-again (a retry, or the rerun after a crash: nothing of it was acknowledged) carries the same key
-and the API can recognise it; a later, different change of the same rows (a contact that leaves
-and re-enters a list, a name changed back) carries a new key, so an API that remembers keys does
-not answer it with the old, replayed result without applying it.
+"error": ...}]}`: refused rows are recorded as rejected, the others delivered. 429, 5xx, 408,
+time-outs and dropped connections are retried with exponential backoff (or as long as a 429 or
+5xx's `Retry-After` says, in seconds or as an HTTP date) up to max_attempts; another 4xx rejects
+the batch's rows (recorded with the answer) and the sync goes on; 401/403 stop the sync (the secret
+is wrong). The idempotency key is derived from the destination, the list, the action and, per row,
+the identifier, the payload's hash and how many times that (contact, segment, identifier) was
+delivered before (from the ledger). A batch sent again (a retry, or the rerun after a crash:
+nothing of it was acknowledged) carries the same key and the API can recognise it; a later,
+different change of the same rows (a contact that leaves and re-enters a list, a name changed back)
+carries a new key, so an API that remembers keys does not answer it with the old, replayed result
+without applying it.
 """
 
 from __future__ import annotations
@@ -158,8 +159,10 @@ class HttpAdapter:
                     after = retry_after_seconds(self._retry_after)
                     wait = after if after is not None else self._backoff(attempt)
                 elif status >= 500 or status == 408:
+                    # 503 (and others) may say when to come back, as 429 does.
                     last = f"HTTP {status}: {text[:200]}"
-                    wait = self._backoff(attempt)
+                    after = retry_after_seconds(self._retry_after)
+                    wait = after if after is not None else self._backoff(attempt)
                 else:
                     return status, text
             if attempt < self.max_attempts:

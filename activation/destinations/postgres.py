@@ -79,6 +79,15 @@ class PostgresAdapter:
                 ) to '{str(changes).replace("'", "''")}' (format csv, header false)"""
             )
             with self.connection.transaction(), self.connection.cursor() as cursor:
+                # The schema is created when missing (only then: CREATE SCHEMA IF NOT EXISTS
+                # needs the CREATE privilege on the database even when the schema exists).
+                cursor.execute("select 1 from pg_namespace where nspname = %s", [self.schema])
+                if cursor.fetchone() is None:
+                    cursor.execute(
+                        sql.SQL("create schema if not exists {schema}").format(
+                            schema=sql.Identifier(self.schema)
+                        )
+                    )
                 cursor.execute(
                     sql.SQL(
                         """create table if not exists {target} (

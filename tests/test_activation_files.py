@@ -232,6 +232,8 @@ def test_repository_destinations_file_loads() -> None:
     enabled = {d.type for d in config.destinations if d.enabled}
     assert enabled == {"files", "ad_audience"}
     assert {d.type for d in config.destinations} == {"files", "ad_audience", "postgres", "http"}
+    # Each of them receives email addresses or names: the sample sends no consent-less contact.
+    assert {d.consent for d in config.destinations} == {"email"}
 
 
 def test_command_line_sync_exit_codes(

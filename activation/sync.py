@@ -49,6 +49,21 @@ def _check_membership(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
         )
 
 
+def _connect_warehouse(warehouse: Path, destination: Destination) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-write (the sync writes its ledger there); DuckDB allows one writer
+    process, so a `dbt build` or another sync holding it is reported as such."""
+    try:
+        return duckdb.connect(str(warehouse))
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise DestinationError(
+            f"destination {destination.name!r}: the warehouse {warehouse} is in use by another "
+            "process (a dbt build, a sync, or a client holding it open for writing; DuckDB "
+            f"allows one writer). Nothing was sent; sync again when it is done. ({error})"
+        ) from error
+
+
 def sync_destination(warehouse: str | Path, destination: Destination) -> SyncResult:
     """One sync. The destination is reached before the warehouse is touched: when it cannot be
     (a missing secret, a server down), the error names it and nothing is written."""
@@ -58,7 +73,7 @@ def sync_destination(warehouse: str | Path, destination: Destination) -> SyncRes
     adapter = make_adapter(destination)
     adapter.open()
     try:
-        with duckdb.connect(str(warehouse)) as con:
+        with _connect_warehouse(warehouse, destination) as con:
             _check_membership(con, warehouse)
             ensure_schema(con)
             pending = compute_pending(con, destination)

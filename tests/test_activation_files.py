@@ -265,3 +265,31 @@ def test_command_line_sync_exit_codes(
     assert "ACTIVATION_CLI_DSN" in capsys.readouterr().err
     assert main(["sync", *common, "--destination", "nope"]) == 2
     assert "no destination named 'nope'" in capsys.readouterr().err
+
+
+def test_a_warehouse_held_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
+    """DuckDB allows one writer process: while another process (a dbt build) holds the file,
+    the sync says so, names the destination and the warehouse, and sends nothing."""
+    import subprocess
+    import sys
+
+    from activation.destinations import DestinationError
+
+    db = tmp_path / "warehouse.duckdb"
+    write_membership(db, make_contacts(40, seed=31))
+    target = files_destination(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+         " print('held', flush=True); time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(DestinationError) as raised:
+            sync_destination(db, target)
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(raised.value)
+    assert "'lists'" in message and str(db) in message and "in use by another process" in message
+    assert not list(target.path_option("x").glob("*.csv"))

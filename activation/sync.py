@@ -12,7 +12,7 @@ import duckdb
 from activation.config import ActivationConfig, Destination
 from activation.destinations import DestinationError, make_adapter
 from activation.ledger import SyncRun
-from activation.warehouse import compute_pending, ensure_schema
+from activation.warehouse import compute_pending, ensure_schema, unmatched_names
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,14 @@ def sync_destination(warehouse: str | Path, destination: Destination) -> SyncRes
         with _connect_warehouse(warehouse, destination) as con:
             _check_membership(con, warehouse)
             ensure_schema(con)
+            unmatched = unmatched_names(con, destination)
+            if unmatched:
+                log.warning(
+                    "destination %r: segments.names %s match no segment today (a segment name "
+                    "such as 'Champions' or a key such as 'rfm:champions'); check the spelling",
+                    destination.name,
+                    ", ".join(map(repr, unmatched)),
+                )
             pending = compute_pending(con, destination)
             log.info("%s: pending %s", destination.name, pending)
             run = SyncRun(con, destination)

@@ -290,6 +290,24 @@ def compute_pending(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     return counts
 
 
+def unmatched_names(con: duckdb.DuckDBPyConnection, destination: Destination) -> list[str]:
+    """`segments.names` that match no segment or segment_key of segment_membership today (a
+    misspelling, or a segment that is empty today)."""
+    names = list(destination.segment_names)
+    if not names:
+        return []
+    found = {
+        row[0]
+        for row in con.execute(
+            """select distinct name from (select unnest(?) as name)
+            where name in (select segment from main.segment_membership)
+                or name in (select segment_key from main.segment_membership)""",
+            [names],
+        ).fetchall()
+    }
+    return [name for name in names if name not in found]
+
+
 def sendable_groups(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, int]]:
     """(action, segment_key, first row_id, last row_id) of the rows to send, in row_id order."""
     return con.execute(

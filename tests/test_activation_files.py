@@ -293,3 +293,17 @@ def test_a_warehouse_held_by_another_process_is_a_clear_error(tmp_path: Path) ->
     message = str(raised.value)
     assert "'lists'" in message and str(db) in message and "in use by another process" in message
     assert not list(target.path_option("x").glob("*.csv"))
+
+
+def test_segment_names_that_match_nothing_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    write_membership(db, make_contacts(60, seed=32))
+    segments = {"names": ["lifecycle:new", "at_risk", "lifecycle:at-risk", "Champion"]}
+    with caplog.at_level("WARNING", logger="activation.sync"):
+        result = sync_destination(db, files_destination(tmp_path, segments=segments))
+    assert result.status == "success" and result.entered > 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    assert "'lifecycle:at-risk', 'Champion'" in warnings[0] and "'lists'" in warnings[0]

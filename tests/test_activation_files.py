@@ -214,6 +214,22 @@ def test_sync_all_one_failing_destination_does_not_stop_the_others(
         ({"segments": {}}, "selects nothing"),
         ({"colour": "blue"}, "unknown keys ['colour']"),
         ({"options": {"bucket": "x"}}, "unknown options ['bucket'] for type files"),
+        (
+            {"type": "http", "options": {"base_url": "http://x", "max_attempts": 0}},
+            "options.max_attempts: expected a positive integer, got 0",
+        ),
+        (
+            {"type": "http", "options": {"base_url": "http://x", "timeout_s": "30s"}},
+            "options.timeout_s: expected a positive number, got '30s'",
+        ),
+        (
+            {
+                "type": "postgres",
+                "identifier": "contact_id",
+                "options": {"dsn_env": "X", "connect_timeout_s": 2.5},
+            },
+            "options.connect_timeout_s: expected a positive integer",
+        ),  # fmt: skip
     ],
 )
 def test_config_errors_name_the_file_destination_and_key(

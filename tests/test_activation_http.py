@@ -459,9 +459,17 @@ def test_retry_after_is_honoured_on_503_and_as_an_http_date(tmp_path: Path, esp:
     contacts = make_contacts(60, seed=8)
     write_membership(db, contacts)
     target = destination(tmp_path, esp.url, batch_size=1000)
-    date = email.utils.formatdate(time.time() + 2, usegmt=True)  # whole seconds: 1 to 2 s ahead
-    script = {1: Fault(status=503, retry_after="0.5"), 3: Fault(status=429, retry_after=date)}
-    esp.state.fault = lambda n: script.get(n)
+
+    def fault(number: int) -> Fault | None:
+        if number == 1:
+            return Fault(status=503, retry_after="0.5")
+        if number == 3:  # an HTTP date in whole seconds, made now: 1 to 2 s ahead
+            return Fault(
+                status=429, retry_after=email.utils.formatdate(time.time() + 2, usegmt=True)
+            )
+        return None
+
+    esp.state.fault = fault
     result = sync_destination(db, target)
     received = esp.state.received
     assert [r.outcome for r in received[:4]] == ["503", "applied", "429", "applied"]

@@ -476,3 +476,34 @@ def test_retry_after_is_honoured_on_503_and_as_an_http_date(tmp_path: Path, esp:
     assert received[1].at - received[0].at >= 0.5
     assert received[3].at - received[2].at >= 0.9
     assert result.failed == 0 and server_pairs(esp) == pairs(expected_members(contacts))
+
+
+def test_a_batch_refused_with_400_for_some_rows_delivers_the_others(
+    tmp_path: Path, esp: EspServer
+) -> None:
+    """A strict API refuses a whole batch (400, nothing applied) and names the addresses it
+    refused it for: those rows are rejected, the rest of the batch is sent again and delivered."""
+    esp.state.strict_status = 400
+    esp.state.reject = lambda email: "domain does not accept mail" if "@shop3." in email else None
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(200, seed=12)
+    write_membership(db, contacts)
+    result = sync_destination(db, destination(tmp_path, esp.url))
+    wanted = pairs(expected_members(contacts))
+    refused = {(k, e) for k, e in wanted if "@shop3." in e}
+    assert refused and server_pairs(esp) == wanted - refused
+    assert (result.entered, result.rejected, result.failed) == (
+        len(wanted - refused),
+        len(refused),
+        0,
+    )
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "select segment_key, identifier, status, error from activation.sync_row_results"
+        ).fetchall()
+    assert len(rows) == len(wanted)
+    assert {(k, e) for k, e, status, _ in rows if status == "rejected"} == refused
+    assert all("domain does not accept mail" in error for *_, status, error in rows if error)
+    esp.state.reset_log()
+    again = sync_destination(db, destination(tmp_path, esp.url))
+    assert again.sent == 0 and again.rejected == len(refused)

@@ -229,32 +229,43 @@ class HttpAdapter:
             list_name = self.list_name.format(**fields)
             path = self.remove_path if action == "exit" else self.add_path
             url = self.base_url + path.format(list=urllib.request.quote(list_name, safe=""))
-            if action == "exit":
-                members = [{"email": row["identifier"]} for row in send_rows]
-            else:
-                members = [
-                    {
-                        "email": row["identifier"],
-                        "first_name": row["first_name"],
-                        "last_name": row["last_name"],
-                        "external_id": row["contact_id"],
-                    }
-                    for row in send_rows
-                ]
             key = idempotency_key(
                 name,
                 list_name,
                 action,
                 [f"{row['identifier']}:{generations[row['row_id']]}" for row in rows],
             )
-            status, text = self.send(url, {"list": list_name, "members": members}, key)
-            if status >= 300:
-                error = f"HTTP {status}: {text[:300]}"
-                refused = {row["identifier"]: error for row in send_rows}
-            else:
+            refused: dict[str, str] = {}
+            while send_rows:
+                payload = {"list": list_name, "members": self._members(action, send_rows)}
+                status, text = self.send(url, payload, key)
                 by_row = self._row_rejections(send_rows, text)
-                refused = {row["identifier"]: by_row[row["row_id"]] for row in send_rows
-                           if row["row_id"] in by_row}  # fmt: skip
+                if status < 300:
+                    refused.update(
+                        (row["identifier"], by_row[row["row_id"]])
+                        for row in send_rows
+                        if row["row_id"] in by_row
+                    )
+                    break
+                if status in (400, 422) and 0 < len(by_row) < len(send_rows):
+                    # The API refused the batch for the rows its answer names: those are
+                    # rejected, the others are sent again without them (a new batch, new key).
+                    refused.update(
+                        (row["identifier"], f"HTTP {status}: {by_row[row['row_id']]}")
+                        for row in send_rows
+                        if row["row_id"] in by_row
+                    )
+                    send_rows = [row for row in send_rows if row["row_id"] not in by_row]
+                    key = idempotency_key(
+                        name,
+                        list_name,
+                        action,
+                        [f"{row['identifier']}:{generations[row['row_id']]}" for row in send_rows],
+                    )
+                    continue
+                error = f"HTTP {status}: {text[:300]}"
+                refused.update((row["identifier"], error) for row in send_rows)
+                break
             rejected = {
                 row["row_id"]: refused[row["identifier"]]
                 for row in rows
@@ -263,8 +274,24 @@ class HttpAdapter:
             run.ack(first, last, rejected, batch_number=number, idempotency_key=key)
 
     @staticmethod
+    def _members(action: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if action == "exit":
+            return [{"email": row["identifier"]} for row in rows]
+        return [
+            {
+                "email": row["identifier"],
+                "first_name": row["first_name"],
+                "last_name": row["last_name"],
+                "external_id": row["contact_id"],
+            }
+            for row in rows
+        ]
+
+    @staticmethod
     def _row_rejections(rows: list[dict[str, Any]], text: str) -> dict[int, str]:
-        """Rows a 2xx answer refused. Understood shapes: `{"results": [{"email" | "index",
+        """Rows an answer refused (a 2xx, or a 400/422 that names the rows it refused the batch
+        for: those are rejected and the rest sent again). `email` or `email_address` names a row
+        as `index` (in the batch sent) does. Understood shapes: `{"results": [{"email" | "index",
         "status", "error"}]}` (refused: a status such as rejected, error, failed or invalid, or a
         non-empty `error`; any other status, e.g. ok, added, updated, removed, is applied) and
         `{"errors": [{"email" | "index", "error" | "message"}]}` (every entry refused)."""
@@ -287,7 +314,8 @@ class HttpAdapter:
                 if isinstance(index, int) and 0 <= index < len(rows):
                     row_id = rows[index]["row_id"]
                 else:
-                    row_id = by_email.get(str(entry.get("email", "")).strip().lower())
+                    email = entry.get("email", entry.get("email_address", ""))
+                    row_id = by_email.get(str(email).strip().lower())
                 status = str(entry.get("status", "ok")).strip().lower()
                 refused = (
                     all_refused

@@ -228,8 +228,8 @@ def test_connection_drops_mid_run_then_rerun_finishes_exactly(
     with duckdb.connect(str(db), read_only=True) as con:
         delivered = con.execute(
             """select segment_key, identifier, action, count(*) from activation.sync_row_results
-            where status = 'delivered' and sync_run_id <> (select min(sync_run_id)
-                from activation.sync_runs) group by all"""
+            where status = 'delivered' and sync_run_id <> (select sync_run_id
+                from activation.sync_runs order by started_at limit 1) group by all"""
         ).fetchall()
     assert all(count == 1 for *_, count in delivered)
     assert {(k, e) for k, e, a, _ in delivered if a == "exit"} == expected1 - expected2

@@ -12,7 +12,12 @@ import duckdb
 from activation.config import ActivationConfig, Destination
 from activation.destinations import DestinationError, make_adapter
 from activation.ledger import SyncRun
-from activation.warehouse import compute_pending, ensure_schema, unmatched_names
+from activation.warehouse import (
+    compute_pending,
+    ensure_schema,
+    forget_other_target,
+    unmatched_names,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +89,17 @@ def sync_destination(warehouse: str | Path, destination: Destination) -> SyncRes
                     destination.name,
                     ", ".join(map(repr, unmatched)),
                 )
+            previous = forget_other_target(con, destination, adapter.target)
+            if previous is not None:
+                log.warning(
+                    "destination %r now goes to %s (was %s): everything is sent again",
+                    destination.name,
+                    adapter.target,
+                    previous,
+                )
             pending = compute_pending(con, destination)
             log.info("%s: pending %s", destination.name, pending)
-            run = SyncRun(con, destination)
+            run = SyncRun(con, destination, adapter.target)
             run.start()
             try:
                 adapter.deliver(run)

@@ -59,8 +59,10 @@ DDL = (
         rows_exited bigint,
         rows_rejected bigint,
         rows_failed bigint,
-        error varchar
+        error varchar,
+        target varchar
     )""",
+    f"alter table {SCHEMA}.sync_runs add column if not exists target varchar",
     f"""create table if not exists {SCHEMA}.sync_row_results (
         sync_run_id varchar not null,
         destination varchar not null,
@@ -306,6 +308,23 @@ def unmatched_names(con: duckdb.DuckDBPyConnection, destination: Destination) ->
         ).fetchall()
     }
     return [name for name in names if name not in found]
+
+
+def forget_other_target(
+    con: duckdb.DuckDBPyConnection, destination: Destination, target: str
+) -> str | None:
+    """When the destination's last sync went elsewhere (another table, server, folder or list
+    names), its acknowledged state describes that place, not this one: forget it, so that this
+    sync sends everything. Returns the previous target when it did."""
+    row = con.execute(
+        f"""select target from {SCHEMA}.sync_runs
+        where destination = ? and target is not null order by started_at desc limit 1""",
+        [destination.name],
+    ).fetchone()
+    if row is None or row[0] == target:
+        return None
+    con.execute(f"delete from {SCHEMA}.destination_state where destination = ?", [destination.name])
+    return row[0]
 
 
 def sendable_groups(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, int]]:

@@ -34,6 +34,7 @@ class FilesAdapter:
         self.destination = destination
         self.out_dir = destination.path_option(f"target/activation/{destination.name}")
         self.hashed = destination.type == "ad_audience"
+        self.target = f"{destination.type}:{self.out_dir.resolve()}"
 
     def open(self) -> None:
         try:

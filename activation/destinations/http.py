@@ -106,6 +106,7 @@ class HttpAdapter:
         if self.max_attempts < 1:
             raise DestinationError(f"destination {destination.name!r}: max_attempts must be >= 1")
         self.sleep = sleep
+        self.target = f"http:{self.base_url}|{self.list_name}|{self.add_path}|{self.remove_path}"
 
     def open(self) -> None:
         pass

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+import psycopg.conninfo
 from psycopg import sql
 
 from activation.config import Destination
@@ -47,6 +48,16 @@ class PostgresAdapter:
         self.table = destination.options.get("table", "segment_membership")
         self.timeout = int(destination.options.get("connect_timeout_s", 5))
         self.connection: psycopg.Connection | None = None
+        self.target = self._target()
+
+    def _target(self) -> str:
+        """Server, database and table (no user, no password): where the rows go."""
+        try:
+            info = psycopg.conninfo.conninfo_to_dict(self.dsn)
+        except psycopg.Error:
+            info = {}
+        where = f"{info.get('host', '')}:{info.get('port', '')}/{info.get('dbname', '')}"
+        return f"postgres:{where}/{self.schema}.{self.table}"
 
     def open(self) -> None:
         from activation.destinations import DestinationError

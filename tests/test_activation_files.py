@@ -323,3 +323,28 @@ def test_segment_names_that_match_nothing_are_warned_about(
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1, warnings
     assert "'lifecycle:at-risk', 'Champion'" in warnings[0] and "'lists'" in warnings[0]
+
+
+@pytest.mark.parametrize("kind", ["files", "ad_audience"])
+def test_contacts_sharing_an_email_are_one_line_per_list(tmp_path: Path, kind: str) -> None:
+    contacts = [
+        Contact("c1", "x@shared.example.com", "Ann", "A", True, False, "new", None),
+        Contact("c2", " X@Shared.example.com", "Bob", "B", True, False, "new", None),
+        Contact("c3", "y@shared.example.com", "Cid", "C", True, False, "new", None),
+    ]
+    db = tmp_path / "warehouse.duckdb"
+    write_membership(db, contacts)
+    overrides = {"segments": {"families": ["lifecycle"]}}
+    if kind == "ad_audience":
+        overrides |= {"type": "ad_audience", "identifier": "hashed_email"}
+    target = files_destination(tmp_path, **overrides)
+    sync_destination(db, target)
+    [lines] = read_csvs(target.path_option("x")).values()
+    column = "email_sha256" if kind == "ad_audience" else "email"
+    values = [line[column] for line in lines]
+    expected = ["x@shared.example.com", "y@shared.example.com"]
+    if kind == "ad_audience":
+        expected = sorted(sha256_email(email) for email in expected)
+    else:
+        assert [line["first_name"] for line in lines] == ["Ann", "Cid"]
+    assert values == expected

@@ -63,6 +63,11 @@ _OPTION_KEYS = {
         "backoff_max_s",
     },
 }
+_NUMBER_OPTIONS = {
+    "postgres": ("connect_timeout_s",),
+    "http": ("timeout_s", "max_attempts", "backoff_initial_s", "backoff_max_s"),
+}
+_INTEGER_OPTIONS = {"connect_timeout_s", "max_attempts"}
 _REQUIRED_OPTIONS = {"files": set(), "ad_audience": set(), "postgres": {"dsn_env"}, "http": set()}
 
 
@@ -215,6 +220,14 @@ def parse_destination(raw: Any, index: int, path: Path) -> Destination:
         raise ConfigError(f"{where}: missing options {sorted(missing)} for type {kind}")
     if kind == "http" and not (options.get("base_url") or options.get("base_url_env")):
         raise ConfigError(f"{where}: an http destination needs `base_url` or `base_url_env`")
+    for key in _NUMBER_OPTIONS.get(kind, ()):
+        value = options.get(key)
+        if value is None:
+            continue
+        if key in _INTEGER_OPTIONS:
+            _positive_int(value, f"{where}: options.{key}")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{where}: options.{key}: expected a positive number, got {value!r}")
     if kind == "postgres":
         for key in ("schema", "table"):
             if key in options and not SQL_IDENTIFIER.match(str(options[key])):

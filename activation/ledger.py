@@ -30,9 +30,12 @@ def _now() -> dt.datetime:
 class SyncRun:
     """The ledger of one sync; adapters call `ack` for what the destination acknowledged."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, destination: Destination) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, destination: Destination, target: str | None = None
+    ) -> None:
         self.con = con
         self.destination = destination
+        self.target = target
         self.run_id = f"{destination.name}-{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         self.started_at = _now()
 
@@ -48,14 +51,15 @@ class SyncRun:
         )
         con.execute(
             f"""insert into {SCHEMA}.sync_runs (sync_run_id, destination, destination_type, mode,
-                started_at, status)
-            values (?, ?, ?, ?, ?, 'running')""",
+                started_at, status, target)
+            values (?, ?, ?, ?, ?, 'running', ?)""",
             [
                 self.run_id,
                 self.destination.name,
                 self.destination.type,
                 self.destination.mode,
                 self.started_at,
+                self.target,
             ],
         )
         con.execute(

@@ -12,7 +12,12 @@ import duckdb
 from activation.config import ActivationConfig, Destination
 from activation.destinations import DestinationError, make_adapter
 from activation.ledger import SyncRun
-from activation.warehouse import compute_pending, ensure_schema
+from activation.warehouse import (
+    compute_pending,
+    ensure_schema,
+    forget_other_target,
+    unmatched_names,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,21 @@ def _check_membership(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
         )
 
 
+def _connect_warehouse(warehouse: Path, destination: Destination) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-write (the sync writes its ledger there); DuckDB allows one writer
+    process, so a `dbt build` or another sync holding it is reported as such."""
+    try:
+        return duckdb.connect(str(warehouse))
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise DestinationError(
+            f"destination {destination.name!r}: the warehouse {warehouse} is in use by another "
+            "process (a dbt build, a sync, or a client holding it open for writing; DuckDB "
+            f"allows one writer). Nothing was sent; sync again when it is done. ({error})"
+        ) from error
+
+
 def sync_destination(warehouse: str | Path, destination: Destination) -> SyncResult:
     """One sync. The destination is reached before the warehouse is touched: when it cannot be
     (a missing secret, a server down), the error names it and nothing is written."""
@@ -58,12 +78,28 @@ def sync_destination(warehouse: str | Path, destination: Destination) -> SyncRes
     adapter = make_adapter(destination)
     adapter.open()
     try:
-        with duckdb.connect(str(warehouse)) as con:
+        with _connect_warehouse(warehouse, destination) as con:
             _check_membership(con, warehouse)
             ensure_schema(con)
+            unmatched = unmatched_names(con, destination)
+            if unmatched:
+                log.warning(
+                    "destination %r: segments.names %s match no segment today (a segment name "
+                    "such as 'Champions' or a key such as 'rfm:champions'); check the spelling",
+                    destination.name,
+                    ", ".join(map(repr, unmatched)),
+                )
+            previous = forget_other_target(con, destination, adapter.target)
+            if previous is not None:
+                log.warning(
+                    "destination %r now goes to %s (was %s): everything is sent again",
+                    destination.name,
+                    adapter.target,
+                    previous,
+                )
             pending = compute_pending(con, destination)
             log.info("%s: pending %s", destination.name, pending)
-            run = SyncRun(con, destination)
+            run = SyncRun(con, destination, adapter.target)
             run.start()
             try:
                 adapter.deliver(run)

@@ -59,8 +59,10 @@ DDL = (
         rows_exited bigint,
         rows_rejected bigint,
         rows_failed bigint,
-        error varchar
+        error varchar,
+        target varchar
     )""",
+    f"alter table {SCHEMA}.sync_runs add column if not exists target varchar",
     f"""create table if not exists {SCHEMA}.sync_row_results (
         sync_run_id varchar not null,
         destination varchar not null,
@@ -111,15 +113,27 @@ def _payload_expressions(destination: Destination) -> dict[str, str]:
     }
 
 
+# Email consent belongs to the address: an address that any contact holding it may not be sent
+# to (no consent, unsubscribed) is sent for no contact, so two contacts sharing an address, one
+# unsubscribed, never get that address sent through the other.
+BLOCKED_EMAILS = """select distinct lower(trim(email)) as email from main.segment_membership
+    where coalesce(trim(email), '') <> '' and not coalesce(is_email_reachable, false)"""
+
+
+def _reachable(alias: str) -> str:
+    """SQL: the row of segment_membership `alias` may be sent to an email destination."""
+    return (
+        f"coalesce({alias}.is_email_reachable, false)"
+        f" and coalesce(trim({alias}.email), '') <> ''"
+        f" and lower(trim({alias}.email)) not in (select email from blocked_emails)"
+    )
+
+
 def desired_sql(destination: Destination) -> str:
     """The rows the destination should hold now (parameters: families, names, names)."""
     payload = _payload_expressions(destination)
     needs_email = destination.identifier in ("email", "hashed_email")
-    consent = (
-        "membership.is_email_reachable and coalesce(trim(membership.email), '') <> ''"
-        if destination.consent == "email"
-        else "true"
-    )
+    consent = _reachable("membership") if destination.consent == "email" else "true"
     pattern = _sql_text(EMAIL_REGEX)
     valid = (
         f"coalesce(regexp_full_match(lower(trim(membership.email)), {pattern}), false)"
@@ -128,7 +142,11 @@ def desired_sql(destination: Destination) -> str:
     )
     return f"""
 create or replace temp table activation_desired as
-with selected as (
+with blocked_emails as (
+    {BLOCKED_EMAILS}
+),
+
+selected as (
     select * from main.segment_membership as membership
     where (
         list_contains(?, membership.segment_family)
@@ -171,8 +189,8 @@ def pending_sql(destination: Destination) -> str:
         else "state.contact_id in (select contact_id from lost_consent)"
     )
     lost_consent = (
-        "select distinct cast(contact_id as varchar) as contact_id from main.segment_membership"
-        " where not (is_email_reachable and coalesce(trim(email), '') <> '')"
+        "select distinct cast(membership.contact_id as varchar) as contact_id"
+        f" from main.segment_membership as membership where not ({_reachable('membership')})"
         if destination.consent == "email"
         else "select cast(null as varchar) as contact_id where false"
     )
@@ -180,6 +198,10 @@ def pending_sql(destination: Destination) -> str:
 create or replace temp table activation_pending as
 with state as (
     select * from {SCHEMA}.destination_state where destination = $destination
+),
+
+blocked_emails as (
+    {BLOCKED_EMAILS}
 ),
 
 lost_consent as (
@@ -268,6 +290,41 @@ def compute_pending(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     for action, refused, count in rows:
         counts["refused" if refused else action] += count
     return counts
+
+
+def unmatched_names(con: duckdb.DuckDBPyConnection, destination: Destination) -> list[str]:
+    """`segments.names` that match no segment or segment_key of segment_membership today (a
+    misspelling, or a segment that is empty today)."""
+    names = list(destination.segment_names)
+    if not names:
+        return []
+    found = {
+        row[0]
+        for row in con.execute(
+            """select distinct name from (select unnest(?) as name)
+            where name in (select segment from main.segment_membership)
+                or name in (select segment_key from main.segment_membership)""",
+            [names],
+        ).fetchall()
+    }
+    return [name for name in names if name not in found]
+
+
+def forget_other_target(
+    con: duckdb.DuckDBPyConnection, destination: Destination, target: str
+) -> str | None:
+    """When the destination's last sync went elsewhere (another table, server, folder or list
+    names), its acknowledged state describes that place, not this one: forget it, so that this
+    sync sends everything. Returns the previous target when it did."""
+    row = con.execute(
+        f"""select target from {SCHEMA}.sync_runs
+        where destination = ? and target is not null order by started_at desc limit 1""",
+        [destination.name],
+    ).fetchone()
+    if row is None or row[0] == target:
+        return None
+    con.execute(f"delete from {SCHEMA}.destination_state where destination = ?", [destination.name])
+    return row[0]
 
 
 def sendable_groups(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, int]]:

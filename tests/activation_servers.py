@@ -164,6 +164,11 @@ class EspState:
         self.reject: Callable[[str], str | None] = lambda email: None
         self.reject_batch_status: int | None = None  # e.g. 422 for every batch of a list
         self.reject_batch_list: str | None = None
+        # A strict API: an add batch with any address `reject` refuses is answered with this
+        # status (e.g. 400) and {"errors": [{"email", "error"}]}, and nothing of it is applied.
+        self.strict_status: int | None = None
+        # The per-row status of an applied member, by action (APIs say "added", "removed"...).
+        self.ok_status: dict[str, str] = {"add": "ok", "remove": "ok"}
 
     def reset_log(self) -> None:
         with self.lock:
@@ -225,6 +230,16 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
                 record.outcome = str(state.reject_batch_status)
                 self._answer(state.reject_batch_status, b'{"error": "list is archived"}')
                 return
+            if state.strict_status and action == "add":
+                errors = [
+                    {"email": email, "error": error}
+                    for email in emails
+                    if (error := state.reject(email))
+                ]
+                if errors:
+                    record.outcome = str(state.strict_status)
+                    self._answer(state.strict_status, json.dumps({"errors": errors}).encode())
+                    return
             with state.lock:
                 if key and key in state.answers:
                     body = state.answers[key]
@@ -243,7 +258,7 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
                         else:
                             members.pop(email, None)
                         state.applied.append((key or "", list_name, action, email))
-                        results.append({"email": email, "status": "ok"})
+                        results.append({"email": email, "status": state.ok_status[action]})
                     body = json.dumps({"results": results}).encode()
                     if key:
                         state.answers[key] = body

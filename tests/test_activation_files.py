@@ -214,6 +214,22 @@ def test_sync_all_one_failing_destination_does_not_stop_the_others(
         ({"segments": {}}, "selects nothing"),
         ({"colour": "blue"}, "unknown keys ['colour']"),
         ({"options": {"bucket": "x"}}, "unknown options ['bucket'] for type files"),
+        (
+            {"type": "http", "options": {"base_url": "http://x", "max_attempts": 0}},
+            "options.max_attempts: expected a positive integer, got 0",
+        ),
+        (
+            {"type": "http", "options": {"base_url": "http://x", "timeout_s": "30s"}},
+            "options.timeout_s: expected a positive number, got '30s'",
+        ),
+        (
+            {
+                "type": "postgres",
+                "identifier": "contact_id",
+                "options": {"dsn_env": "X", "connect_timeout_s": 2.5},
+            },
+            "options.connect_timeout_s: expected a positive integer",
+        ),  # fmt: skip
     ],
 )
 def test_config_errors_name_the_file_destination_and_key(
@@ -232,6 +248,8 @@ def test_repository_destinations_file_loads() -> None:
     enabled = {d.type for d in config.destinations if d.enabled}
     assert enabled == {"files", "ad_audience"}
     assert {d.type for d in config.destinations} == {"files", "ad_audience", "postgres", "http"}
+    # Each of them receives email addresses or names: the sample sends no consent-less contact.
+    assert {d.consent for d in config.destinations} == {"email"}
 
 
 def test_command_line_sync_exit_codes(
@@ -263,3 +281,70 @@ def test_command_line_sync_exit_codes(
     assert "ACTIVATION_CLI_DSN" in capsys.readouterr().err
     assert main(["sync", *common, "--destination", "nope"]) == 2
     assert "no destination named 'nope'" in capsys.readouterr().err
+
+
+def test_a_warehouse_held_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
+    """DuckDB allows one writer process: while another process (a dbt build) holds the file,
+    the sync says so, names the destination and the warehouse, and sends nothing."""
+    import subprocess
+    import sys
+
+    from activation.destinations import DestinationError
+
+    db = tmp_path / "warehouse.duckdb"
+    write_membership(db, make_contacts(40, seed=31))
+    target = files_destination(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+         " print('held', flush=True); time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(DestinationError) as raised:
+            sync_destination(db, target)
+    finally:
+        holder.kill()
+        holder.wait()
+    message = str(raised.value)
+    assert "'lists'" in message and str(db) in message and "in use by another process" in message
+    assert not list(target.path_option("x").glob("*.csv"))
+
+
+def test_segment_names_that_match_nothing_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    write_membership(db, make_contacts(60, seed=32))
+    segments = {"names": ["lifecycle:new", "at_risk", "lifecycle:at-risk", "Champion"]}
+    with caplog.at_level("WARNING", logger="activation.sync"):
+        result = sync_destination(db, files_destination(tmp_path, segments=segments))
+    assert result.status == "success" and result.entered > 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    assert "'lifecycle:at-risk', 'Champion'" in warnings[0] and "'lists'" in warnings[0]
+
+
+@pytest.mark.parametrize("kind", ["files", "ad_audience"])
+def test_contacts_sharing_an_email_are_one_line_per_list(tmp_path: Path, kind: str) -> None:
+    contacts = [
+        Contact("c1", "x@shared.example.com", "Ann", "A", True, False, "new", None),
+        Contact("c2", " X@Shared.example.com", "Bob", "B", True, False, "new", None),
+        Contact("c3", "y@shared.example.com", "Cid", "C", True, False, "new", None),
+    ]
+    db = tmp_path / "warehouse.duckdb"
+    write_membership(db, contacts)
+    overrides = {"segments": {"families": ["lifecycle"]}}
+    if kind == "ad_audience":
+        overrides |= {"type": "ad_audience", "identifier": "hashed_email"}
+    target = files_destination(tmp_path, **overrides)
+    sync_destination(db, target)
+    [lines] = read_csvs(target.path_option("x")).values()
+    column = "email_sha256" if kind == "ad_audience" else "email"
+    values = [line[column] for line in lines]
+    expected = ["x@shared.example.com", "y@shared.example.com"]
+    if kind == "ad_audience":
+        expected = sorted(sha256_email(email) for email in expected)
+    else:
+        assert [line["first_name"] for line in lines] == ["Ann", "Cid"]
+    assert values == expected

@@ -228,8 +228,8 @@ def test_connection_drops_mid_run_then_rerun_finishes_exactly(
     with duckdb.connect(str(db), read_only=True) as con:
         delivered = con.execute(
             """select segment_key, identifier, action, count(*) from activation.sync_row_results
-            where status = 'delivered' and sync_run_id <> (select min(sync_run_id)
-                from activation.sync_runs) group by all"""
+            where status = 'delivered' and sync_run_id <> (select sync_run_id
+                from activation.sync_runs order by started_at limit 1) group by all"""
         ).fetchall()
     assert all(count == 1 for *_, count in delivered)
     assert {(k, e) for k, e, a, _ in delivered if a == "exit"} == expected1 - expected2
@@ -356,3 +356,154 @@ def test_killed_mid_run_the_rerun_sends_exactly_the_rest(tmp_path: Path, esp: Es
     with duckdb.connect(str(db), read_only=True) as con:
         statuses = con.execute("select status from activation.sync_runs order by started_at")
         assert [row[0] for row in statuses.fetchall()] == ["interrupted", "success"]
+
+
+def test_a_contact_that_leaves_and_comes_back_is_sent_again_under_a_new_key(
+    tmp_path: Path, esp: EspServer
+) -> None:
+    """The API remembers idempotency keys (it replays the first answer without applying): a
+    contact that leaves a list and comes back, or whose name changes and changes back, is a new
+    change and must reach the API under a new key, not be swallowed as a replay."""
+    from dataclasses import replace
+
+    db = tmp_path / "warehouse.duckdb"
+    target = destination(tmp_path, esp.url)
+    [contact] = [c for c in make_contacts(60, seed=3) if c.reachable][:1]
+    moved = replace(contact, lifecycle="lapsed" if contact.lifecycle != "lapsed" else "new")
+    renamed_contact = replace(contact, first_name="Renamed")
+    for day in (contact, moved, contact, renamed_contact, contact):
+        write_membership(db, [day])
+        result = sync_destination(db, target)
+        assert result.status == "success"
+        assert server_pairs(esp) == pairs(expected_members([day]))
+        member = esp.state.members[f"lifecycle:{day.lifecycle}"][day.email]
+        assert member["first_name"] == day.first_name
+    assert not any(r.outcome.startswith("replayed") for r in esp.state.received)
+
+
+def test_per_row_statuses_such_as_added_and_removed_count_as_delivered(
+    tmp_path: Path, esp: EspServer
+) -> None:
+    """APIs name an applied row's status in many ways ("added", "removed", "updated"...): only
+    a refusal (rejected, error, failed...) or an `error` makes a row rejected."""
+    esp.state.ok_status = {"add": "added", "remove": "removed"}
+    db = tmp_path / "warehouse.duckdb"
+    day1 = make_contacts(120, seed=4)
+    write_membership(db, day1)
+    target = destination(tmp_path, esp.url)
+    first = sync_destination(db, target)
+    expected1 = pairs(expected_members(day1))
+    assert (first.entered, first.rejected) == (len(expected1), 0)
+    day2 = change_contacts(day1, seed=5, fraction=0.3)
+    write_membership(db, day2)
+    second = sync_destination(db, target)
+    exits = expected1 - pairs(expected_members(day2))
+    assert exits and (second.exited, second.rejected) == (len(exits), 0)
+    esp.state.reset_log()
+    assert sync_destination(db, target).sent == 0 and esp.state.received == []
+
+    from activation.destinations.http import HttpAdapter
+
+    rows = [{"row_id": i, "identifier": f"u{i}@x.example.com"} for i in range(3)]
+    answer = (
+        '{"results": [{"email": "u0@x.example.com", "status": "updated"},'
+        ' {"index": 1, "status": "failed"}, {"index": 2, "error": "bounced"}]}'
+    )
+    assert HttpAdapter._row_rejections(rows, answer) == {1: "failed", 2: "bounced"}
+
+
+@pytest.mark.parametrize("mode", ["mirror", "upsert", "add_only"])
+def test_contacts_sharing_an_email(tmp_path: Path, esp: EspServer, mode: str) -> None:
+    """Two contacts with one address are one member: one leaving a list does not take the
+    other off it; consent belongs to the address, so an address that one of its contacts may
+    not receive mail at is never sent, and leaves every list when that happens, in every mode."""
+    from dataclasses import replace
+
+    def contact(number: int, email: str, lifecycle: str, unsubscribed: bool = False) -> Contact:
+        return Contact(f"c{number}", email, f"F{number}", "L", True, unsubscribed, lifecycle, None)
+
+    a, b = contact(1, "x@shared.example.com", "new"), contact(2, " X@Shared.example.com", "new")
+    c, d = contact(3, "y@shared.example.com", "new"), contact(4, "Y@shared.example.com", "lapsed")
+    d = replace(d, unsubscribed=True)
+    db = tmp_path / "warehouse.duckdb"
+    target = destination(tmp_path, esp.url, mode=mode, segments={"families": ["lifecycle"]})
+    days = [
+        ([a, b, c, d], {"lifecycle:new": {"x@shared.example.com"}}),
+        (
+            [replace(a, lifecycle="lapsed"), b, c, d],
+            {
+                "lifecycle:new": {"x@shared.example.com"},
+                "lifecycle:lapsed": {"x@shared.example.com"},
+            },
+        ),
+        ([replace(a, lifecycle="lapsed"), replace(b, unsubscribed=True), c, d], {}),
+    ]
+    for contacts, expected in days:
+        write_membership(db, contacts)
+        assert sync_destination(db, target).status == "success"
+        assert esp.state.member_emails() == expected
+        assert not [r for r in esp.state.received if len(set(r.emails)) != len(r.emails)]
+    sent = {email for _, _, action, email in esp.state.applied if action == "add"}
+    assert "y@shared.example.com" not in sent
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from activation.destination_state").fetchone()[0] == 0
+
+
+def test_retry_after_is_honoured_on_503_and_as_an_http_date(tmp_path: Path, esp: EspServer) -> None:
+    """Retry-After (seconds, or an HTTP date) is honoured on 503 as on 429, although the
+    configured backoff is at most 0.05 s."""
+    import email.utils
+    import time
+
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(60, seed=8)
+    write_membership(db, contacts)
+    target = destination(tmp_path, esp.url, batch_size=1000)
+
+    def fault(number: int) -> Fault | None:
+        if number == 1:
+            return Fault(status=503, retry_after="0.5")
+        if number == 3:  # an HTTP date in whole seconds, made now: 1 to 2 s ahead
+            return Fault(
+                status=429, retry_after=email.utils.formatdate(time.time() + 2, usegmt=True)
+            )
+        return None
+
+    esp.state.fault = fault
+    result = sync_destination(db, target)
+    received = esp.state.received
+    assert [r.outcome for r in received[:4]] == ["503", "applied", "429", "applied"]
+    assert received[1].at - received[0].at >= 0.5
+    assert received[3].at - received[2].at >= 0.9
+    assert result.failed == 0 and server_pairs(esp) == pairs(expected_members(contacts))
+
+
+def test_a_batch_refused_with_400_for_some_rows_delivers_the_others(
+    tmp_path: Path, esp: EspServer
+) -> None:
+    """A strict API refuses a whole batch (400, nothing applied) and names the addresses it
+    refused it for: those rows are rejected, the rest of the batch is sent again and delivered."""
+    esp.state.strict_status = 400
+    esp.state.reject = lambda email: "domain does not accept mail" if "@shop3." in email else None
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(200, seed=12)
+    write_membership(db, contacts)
+    result = sync_destination(db, destination(tmp_path, esp.url))
+    wanted = pairs(expected_members(contacts))
+    refused = {(k, e) for k, e in wanted if "@shop3." in e}
+    assert refused and server_pairs(esp) == wanted - refused
+    assert (result.entered, result.rejected, result.failed) == (
+        len(wanted - refused),
+        len(refused),
+        0,
+    )
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "select segment_key, identifier, status, error from activation.sync_row_results"
+        ).fetchall()
+    assert len(rows) == len(wanted)
+    assert {(k, e) for k, e, status, _ in rows if status == "rejected"} == refused
+    assert all("domain does not accept mail" in error for *_, status, error in rows if error)
+    esp.state.reset_log()
+    again = sync_destination(db, destination(tmp_path, esp.url))
+    assert again.sent == 0 and again.rejected == len(refused)

@@ -219,3 +219,28 @@ def test_ledger_accounts_for_every_row(tmp_path: Path, pg_env) -> None:
     assert mismatches == []
     assert [status for status, _ in runs] == ["success", "success"]
     assert all(rejected > 0 for _, rejected in runs)  # the invalid emails, every run
+
+
+def test_a_schema_that_does_not_exist_yet_is_created(tmp_path: Path, pg_env) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(80, seed=21)
+    write_membership(db, contacts)
+    options = {"dsn_env": DSN_ENV, "schema": "crm_activation", "table": "members"}
+    result = sync_destination(db, pg_destination(tmp_path, "members", options=options))
+    assert result.status == "success" and result.failed == 0
+    assert pg_rows(pg_env, "crm_activation.members") == expected_rows(contacts)
+
+
+def test_a_destination_moved_to_another_table_gets_everything(tmp_path: Path, pg_env) -> None:
+    """The acknowledged state describes the table the rows went to: pointed at another table,
+    the destination sends everything there (the old table is left as it was)."""
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(120, seed=22)
+    write_membership(db, contacts)
+    first = sync_destination(db, pg_destination(tmp_path, "members_before_move"))
+    moved = sync_destination(db, pg_destination(tmp_path, "members_after_move"))
+    assert moved.entered == first.entered == len(expected_rows(contacts))
+    assert pg_rows(pg_env, "members_after_move") == expected_rows(contacts)
+    assert pg_rows(pg_env, "members_before_move") == expected_rows(contacts)
+    again = sync_destination(db, pg_destination(tmp_path, "members_after_move"))
+    assert again.sent == 0

@@ -15,6 +15,10 @@ class DestinationError(RuntimeError):
 
 
 class Adapter(Protocol):
+    # Where the rows go (path, server and table, URL and lists), without secrets: when it
+    # changes, the destination's acknowledged state no longer describes it.
+    target: str
+
     def open(self) -> None: ...
 
     def deliver(self, run: SyncRun) -> None: ...

@@ -34,6 +34,7 @@ class FilesAdapter:
         self.destination = destination
         self.out_dir = destination.path_option(f"target/activation/{destination.name}")
         self.hashed = destination.type == "ad_audience"
+        self.target = f"{destination.type}:{self.out_dir.resolve()}"
 
     def open(self) -> None:
         try:
@@ -95,10 +96,15 @@ class FilesAdapter:
 
         try:
             for segment_key in segments:
+                # One line per address: contacts sharing an email are one list member (the
+                # lowest contact_id gives the names).
                 copy(
                     f"""select {self._columns("next_state")}
                     from activation_next_state as next_state
                     where next_state.segment_key = {_literal(segment_key)}
+                    qualify row_number() over (
+                        partition by next_state.identifier order by next_state.contact_id
+                    ) = 1
                     order by next_state.identifier""",
                     self.out_dir / segment_file_name(segment_key),
                     "format csv, header true",

@@ -11,12 +11,17 @@ with headers `Content-Type: application/json`, `Idempotency-Key: <key>` and the 
 `list_name` is formatted with segment_key, segment and segment_family.
 
 A 2xx answer may carry per-row results, `{"results": [{"email": ..., "status": "ok" | "rejected",
-"error": ...}]}`: rows not `ok` are recorded as rejected, the others delivered. 429 (waiting as
-`Retry-After` says), 5xx, time-outs and dropped connections are retried with exponential backoff
-up to max_attempts; another 4xx rejects the batch's rows (recorded with the answer) and the sync
-goes on; 401/403 stop the sync (the secret is wrong). The idempotency key is derived from the
-destination, the list, the action and the batch's identifiers, so a batch sent again (a retry, or
-the rerun after a crash) carries the same key and the API can recognise it.
+"error": ...}]}`: refused rows are recorded as rejected, the others delivered. 429, 5xx, 408,
+time-outs and dropped connections are retried with exponential backoff (or as long as a 429 or
+5xx's `Retry-After` says, in seconds or as an HTTP date) up to max_attempts; another 4xx rejects
+the batch's rows (recorded with the answer) and the sync goes on; 401/403 stop the sync (the secret
+is wrong). The idempotency key is derived from the destination, the list, the action and, per row,
+the identifier, the payload's hash and how many times that (contact, segment, identifier) was
+delivered before (from the ledger). A batch sent again (a retry, or the rerun after a crash:
+nothing of it was acknowledged) carries the same key and the API can recognise it; a later,
+different change of the same rows (a contact that leaves and re-enters a list, a name changed back)
+carries a new key, so an API that remembers keys does not answer it with the old, replayed result
+without applying it.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import Any
 
 from activation.config import Destination
 from activation.ledger import SyncRun
-from activation.warehouse import batches, fetch_rows
+from activation.warehouse import SCHEMA, batches, fetch_rows
 
 RETRYABLE_ERRORS = (
     urllib.error.URLError,
@@ -43,6 +48,12 @@ RETRYABLE_ERRORS = (
     TimeoutError,
     socket.timeout,
 )
+
+# Per-row statuses of a 2xx answer that mean the row was refused; any other status is applied.
+REFUSED_STATUSES = frozenset(
+    ("rejected", "refused", "error", "errored", "failed", "failure", "invalid", "denied",
+     "blocked", "bounced", "suppressed")
+)  # fmt: skip
 
 
 def idempotency_key(destination: str, list_name: str, action: str, identifiers: list[str]) -> str:
@@ -95,6 +106,7 @@ class HttpAdapter:
         if self.max_attempts < 1:
             raise DestinationError(f"destination {destination.name!r}: max_attempts must be >= 1")
         self.sleep = sleep
+        self.target = f"http:{self.base_url}|{self.list_name}|{self.add_path}|{self.remove_path}"
 
     def open(self) -> None:
         pass
@@ -148,8 +160,10 @@ class HttpAdapter:
                     after = retry_after_seconds(self._retry_after)
                     wait = after if after is not None else self._backoff(attempt)
                 elif status >= 500 or status == 408:
+                    # 503 (and others) may say when to come back, as 429 does.
                     last = f"HTTP {status}: {text[:200]}"
-                    wait = self._backoff(attempt)
+                    after = retry_after_seconds(self._retry_after)
+                    wait = after if after is not None else self._backoff(attempt)
                 else:
                     return status, text
             if attempt < self.max_attempts:
@@ -159,12 +173,55 @@ class HttpAdapter:
             f"attempts, last: {last}"
         )
 
+    def _generations(self, run: SyncRun) -> dict[int, str]:
+        """row_id -> "<attrs_hash>:<times delivered before>" of the rows to send."""
+        rows = run.con.execute(
+            f"""select pending.row_id, any_value(pending.attrs_hash), count(results.status)
+            from activation_pending as pending
+            left join {SCHEMA}.sync_row_results as results
+                on results.destination = ? and results.status = 'delivered'
+                and results.contact_id = pending.contact_id
+                and results.segment_key = pending.segment_key
+                and results.identifier = pending.identifier
+            where pending.reject_reason is null
+            group by pending.row_id""",
+            [self.destination.name],
+        ).fetchall()
+        return {row_id: f"{attrs_hash}:{count}" for row_id, attrs_hash, count in rows}
+
+    @staticmethod
+    def _kept_exits(run: SyncRun) -> set[int]:
+        """Exits whose address stays on the list through another contact (two contacts sharing
+        an email): acknowledged without a remove call, which would take the other one off."""
+        rows = run.con.execute(
+            """select pending.row_id from activation_pending as pending
+            where pending.action = 'exit' and pending.reject_reason is null and exists (
+                select 1 from activation_desired as desired
+                where desired.segment_key = pending.segment_key
+                    and desired.identifier = pending.identifier
+                    and desired.contact_id <> pending.contact_id
+                    and desired.is_valid
+            )"""
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def deliver(self, run: SyncRun) -> None:
         name = self.destination.name
+        generations = self._generations(run)
+        kept = self._kept_exits(run)
         for number, (action, segment_key, first, last) in enumerate(
             batches(run.con, self.destination.batch_size), start=1
         ):
             rows = fetch_rows(run.con, first, last)
+            # One member per address: contacts sharing an email are one member of the list.
+            sent: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                if row["row_id"] not in kept:
+                    sent.setdefault(row["identifier"], row)
+            if not sent:
+                run.ack(first, last, {}, batch_number=number)
+                continue
+            send_rows = list(sent.values())
             fields = {
                 "segment_key": segment_key,
                 "segment": rows[0]["segment"],
@@ -173,32 +230,71 @@ class HttpAdapter:
             list_name = self.list_name.format(**fields)
             path = self.remove_path if action == "exit" else self.add_path
             url = self.base_url + path.format(list=urllib.request.quote(list_name, safe=""))
-            if action == "exit":
-                members = [{"email": row["identifier"]} for row in rows]
-            else:
-                members = [
-                    {
-                        "email": row["identifier"],
-                        "first_name": row["first_name"],
-                        "last_name": row["last_name"],
-                        "external_id": row["contact_id"],
-                    }
-                    for row in rows
-                ]
-            key = idempotency_key(name, list_name, action, [row["identifier"] for row in rows])
-            status, text = self.send(url, {"list": list_name, "members": members}, key)
-            rejected: dict[int, str] = {}
-            if status >= 300:
+            key = idempotency_key(
+                name,
+                list_name,
+                action,
+                [f"{row['identifier']}:{generations[row['row_id']]}" for row in rows],
+            )
+            refused: dict[str, str] = {}
+            while send_rows:
+                payload = {"list": list_name, "members": self._members(action, send_rows)}
+                status, text = self.send(url, payload, key)
+                by_row = self._row_rejections(send_rows, text)
+                if status < 300:
+                    refused.update(
+                        (row["identifier"], by_row[row["row_id"]])
+                        for row in send_rows
+                        if row["row_id"] in by_row
+                    )
+                    break
+                if status in (400, 422) and 0 < len(by_row) < len(send_rows):
+                    # The API refused the batch for the rows its answer names: those are
+                    # rejected, the others are sent again without them (a new batch, new key).
+                    refused.update(
+                        (row["identifier"], f"HTTP {status}: {by_row[row['row_id']]}")
+                        for row in send_rows
+                        if row["row_id"] in by_row
+                    )
+                    send_rows = [row for row in send_rows if row["row_id"] not in by_row]
+                    key = idempotency_key(
+                        name,
+                        list_name,
+                        action,
+                        [f"{row['identifier']}:{generations[row['row_id']]}" for row in send_rows],
+                    )
+                    continue
                 error = f"HTTP {status}: {text[:300]}"
-                rejected = {row["row_id"]: error for row in rows}
-            else:
-                rejected = self._row_rejections(rows, text)
+                refused.update((row["identifier"], error) for row in send_rows)
+                break
+            rejected = {
+                row["row_id"]: refused[row["identifier"]]
+                for row in rows
+                if row["row_id"] not in kept and row["identifier"] in refused
+            }
             run.ack(first, last, rejected, batch_number=number, idempotency_key=key)
 
     @staticmethod
+    def _members(action: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if action == "exit":
+            return [{"email": row["identifier"]} for row in rows]
+        return [
+            {
+                "email": row["identifier"],
+                "first_name": row["first_name"],
+                "last_name": row["last_name"],
+                "external_id": row["contact_id"],
+            }
+            for row in rows
+        ]
+
+    @staticmethod
     def _row_rejections(rows: list[dict[str, Any]], text: str) -> dict[int, str]:
-        """Rows a 2xx answer refused. Understood shapes: `{"results": [{"email" | "index",
-        "status", "error"}]}` (status other than ok/accepted/success = refused) and
+        """Rows an answer refused (a 2xx, or a 400/422 that names the rows it refused the batch
+        for: those are rejected and the rest sent again). `email` or `email_address` names a row
+        as `index` (in the batch sent) does. Understood shapes: `{"results": [{"email" | "index",
+        "status", "error"}]}` (refused: a status such as rejected, error, failed or invalid, or a
+        non-empty `error`; any other status, e.g. ok, added, updated, removed, is applied) and
         `{"errors": [{"email" | "index", "error" | "message"}]}` (every entry refused)."""
         try:
             answer = json.loads(text) if text.strip() else {}
@@ -219,9 +315,17 @@ class HttpAdapter:
                 if isinstance(index, int) and 0 <= index < len(rows):
                     row_id = rows[index]["row_id"]
                 else:
-                    row_id = by_email.get(str(entry.get("email", "")).strip().lower())
-                status = str(entry.get("status", "ok")).lower()
-                if row_id is None or (not all_refused and status in ("ok", "accepted", "success")):
+                    email = entry.get("email", entry.get("email_address", ""))
+                    row_id = by_email.get(str(email).strip().lower())
+                status = str(entry.get("status", "ok")).strip().lower()
+                refused = (
+                    all_refused
+                    or status in REFUSED_STATUSES
+                    or bool(entry.get("error"))
+                    or entry.get("success") is False
+                    or entry.get("ok") is False
+                )
+                if row_id is None or not refused:
                     continue
                 rejected[row_id] = str(
                     entry.get("error") or entry.get("message") or entry.get("status") or "refused"

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+import psycopg.conninfo
 from psycopg import sql
 
 from activation.config import Destination
@@ -47,6 +48,16 @@ class PostgresAdapter:
         self.table = destination.options.get("table", "segment_membership")
         self.timeout = int(destination.options.get("connect_timeout_s", 5))
         self.connection: psycopg.Connection | None = None
+        self.target = self._target()
+
+    def _target(self) -> str:
+        """Server, database and table (no user, no password): where the rows go."""
+        try:
+            info = psycopg.conninfo.conninfo_to_dict(self.dsn)
+        except psycopg.Error:
+            info = {}
+        where = f"{info.get('host', '')}:{info.get('port', '')}/{info.get('dbname', '')}"
+        return f"postgres:{where}/{self.schema}.{self.table}"
 
     def open(self) -> None:
         from activation.destinations import DestinationError
@@ -79,6 +90,15 @@ class PostgresAdapter:
                 ) to '{str(changes).replace("'", "''")}' (format csv, header false)"""
             )
             with self.connection.transaction(), self.connection.cursor() as cursor:
+                # The schema is created when missing (only then: CREATE SCHEMA IF NOT EXISTS
+                # needs the CREATE privilege on the database even when the schema exists).
+                cursor.execute("select 1 from pg_namespace where nspname = %s", [self.schema])
+                if cursor.fetchone() is None:
+                    cursor.execute(
+                        sql.SQL("create schema if not exists {schema}").format(
+                            schema=sql.Identifier(self.schema)
+                        )
+                    )
                 cursor.execute(
                     sql.SQL(
                         """create table if not exists {target} (

@@ -32,10 +32,11 @@ parsed as (
 store as (
     -- The store currency: the var, else the currency most orders carry (read from the raw
     -- currency column alone).
+    -- A reader of its own: a second reference to `source` would make DuckDB materialise it.
     {%- if (store_currency() | trim) == 'null' %}
-    select mode(upper({{ clean_text('source.raw_currency') }})) as store_currency
-    from source
-    where {{ clean_text('source.raw_currency') }} is not null
+    select mode(upper({{ clean_text('currency_source.raw_currency') }})) as store_currency
+    from ({{ read_raw_entity('orders') }}) as currency_source
+    where {{ clean_text('currency_source.raw_currency') }} is not null
     {%- else %}
     select {{ store_currency() }} as store_currency
     {%- endif %}

@@ -339,6 +339,17 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
         amount_net="30.00",
     )
 
+    # values padded with tabs, line breaks and spaces are trimmed like str.strip()
+    contacts.add(contact_id="\tP-PAD\n", created_at="\t" + iso_z(days_before(100)) + "\r\n")
+    orders.add(
+        order_id=" O-P-PAD\t",
+        contact_id="P-PAD ",
+        ordered_at="\n" + iso_z(days_before(12)) + "\t",
+        status="\tcompleted ",
+        amount_net="\t55.00\n",
+        currency=" EUR\t",
+    )
+
     # timestamps with offsets (see test_offsets_land_on_the_utc_day)
     for contact_id, (created, subscribed, ordered) in OFFSET_CONTACTS.items():
         contacts.add(contact_id=contact_id, created_at=created, subscribed_at=subscribed)
@@ -638,3 +649,13 @@ def test_offsets_match_reference(bad_rows) -> None:
     others = {k for k in expected if k not in OFFSET_CONTACTS}
     assert set(OFFSET_CONTACTS) - set(expected) == {"K5"}
     assert_segments_match(db, expected, exclude_contacts=others, what="timestamps with offsets")
+
+
+def test_whitespace_padded_values_are_trimmed(bad_rows) -> None:
+    """An id, timestamp, status, amount and currency padded with tabs and line breaks are read
+    as if trimmed (README "Raw data contract"): P-PAD has its one order of 55."""
+    store, db = bad_rows
+    actual = warehouse_records(db, "customer_rfm", ("frequency", "monetary", "recency_days"))
+    assert actual["P-PAD"]["frequency"] == 1, actual.get("P-PAD")
+    assert actual["P-PAD"]["monetary"] == Decimal("55.0000")
+    assert actual["P-PAD"]["recency_days"] == 12

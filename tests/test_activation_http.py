@@ -507,3 +507,26 @@ def test_a_batch_refused_with_400_for_some_rows_delivers_the_others(
     esp.state.reset_log()
     again = sync_destination(db, destination(tmp_path, esp.url))
     assert again.sent == 0 and again.rejected == len(refused)
+
+
+def test_a_removal_answered_404_counts_as_done(tmp_path: Path, esp: EspServer) -> None:
+    """An API answering 404 to a removal (member or list already gone) has what the exit asks
+    for: the exit is delivered, leaves the state, and is not sent again."""
+    db = tmp_path / "warehouse.duckdb"
+    day1 = make_contacts(200, seed=11)
+    write_membership(db, day1)
+    target = destination(tmp_path, esp.url)
+    sync_destination(db, target)
+    day2 = day1[:150]
+    write_membership(db, day2)
+    exits = pairs(expected_members(day1)) - pairs(expected_members(day2))
+    assert exits
+    esp.state.reset_log()
+    esp.state.fault = lambda n: Fault(status=404)
+    second = sync_destination(db, target)
+    assert {r.action for r in esp.state.received} == {"remove"}
+    assert second.status == "success" and second.exited == len(exits) and second.rejected == 0
+    esp.state.fault = lambda n: None
+    esp.state.reset_log()
+    third = sync_destination(db, target)
+    assert esp.state.received == [] and third.sent == 0

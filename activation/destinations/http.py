@@ -13,7 +13,8 @@ with headers `Content-Type: application/json`, `Idempotency-Key: <key>` and the 
 A 2xx answer may carry per-row results, `{"results": [{"email": ..., "status": "ok" | "rejected",
 "error": ...}]}`: refused rows are recorded as rejected, the others delivered. 429, 5xx, 408,
 time-outs and dropped connections are retried with exponential backoff (or as long as a 429 or
-5xx's `Retry-After` says, in seconds or as an HTTP date) up to max_attempts; another 4xx rejects
+5xx's `Retry-After` says, in seconds or as an HTTP date) up to max_attempts; a 404 on a removal
+means the member is already gone and counts as delivered; another 4xx rejects
 the batch's rows (recorded with the answer) and the sync goes on; 401/403 stop the sync (the secret
 is wrong). The idempotency key is derived from the destination, the list, the action and, per row,
 the identifier, the payload's hash and how many times that (contact, segment, identifier) was
@@ -240,6 +241,10 @@ class HttpAdapter:
             while send_rows:
                 payload = {"list": list_name, "members": self._members(action, send_rows)}
                 status, text = self.send(url, payload, key)
+                if action == "exit" and status == 404:
+                    # Not found on removal: the member (or the list) is already gone, which is
+                    # what the exit asks for; recorded as delivered, not resent every run.
+                    break
                 by_row = self._row_rejections(send_rows, text)
                 if status < 300:
                     refused.update(

@@ -6,7 +6,6 @@ A reader holding serving.duckdb open therefore never blocks a rebuild of the mai
 publication, and its next query sees the new files.
 """
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration.dbt import BUILD_RETRY_POLICY, segment_warehouse_dbt
 from orchestration.resources import DUCKDB_POOL, serving_dir, warehouse_path
+from segment_warehouse.files import replaced_together, sql_literal
 
 PUBLISHED_MODELS = (
     "customer_segments",
@@ -32,44 +32,30 @@ PUBLISHED_MODELS = (
 SERVING_DATABASE = "serving.duckdb"
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def export_parquet(warehouse: Path, out_dir: Path, tables: Sequence[str]) -> dict[str, int]:
     """Copy each table of the warehouse's main schema to out_dir/<table>.parquet, atomically.
 
-    Each file is written under a temporary name in the same folder, then renamed over the old
-    one, so a reader sees either the old or the new file, never a partial one.
+    Each file is written under a temporary name in the same folder; only when every export
+    succeeded are they renamed over the old ones, so a reader sees either the old or the new
+    file, never a partial one.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
-    written: list[tuple[Path, Path]] = []
-    try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            for table in tables:
-                final = out_dir / f"{table}.parquet"
-                temporary = out_dir / f".{table}.parquet.{os.getpid()}.tmp"
-                written.append((temporary, final))
-                con.execute(
-                    f'copy (select * from main."{table}") to {_quote(str(temporary))} '
-                    "(format parquet, compression zstd)"
-                )
-                rows[table] = con.execute(f'select count(*) from main."{table}"').fetchone()[0]
-    except BaseException:
-        for temporary, _ in written:
-            temporary.unlink(missing_ok=True)
-        raise
-    # Every export succeeded: only now replace the published files.
-    for temporary, final in written:
-        os.replace(temporary, final)
+    with replaced_together() as aside, duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in tables:
+            temporary = aside(out_dir / f"{table}.parquet")
+            con.execute(
+                f'copy (select * from main."{table}") to {sql_literal(str(temporary))} '
+                "(format parquet, compression zstd)"
+            )
+            rows[table] = con.execute(f'select count(*) from main."{table}"').fetchone()[0]
     return rows
 
 
 def view_sql(table: str, parquet: Path) -> str:
     return (
         f'create or replace view "{table}" as '
-        f"select * from read_parquet({_quote(str(parquet.resolve()))})"
+        f"select * from read_parquet({sql_literal(str(parquet.resolve()))})"
     )
 
 
@@ -91,7 +77,7 @@ def ensure_serving_views(out_dir: Path, tables: Sequence[str]) -> list[str]:
     missing = [
         table
         for table in tables
-        if _quote(str((out_dir / f"{table}.parquet").resolve())) not in existing.get(table, "")
+        if sql_literal(str((out_dir / f"{table}.parquet").resolve())) not in existing.get(table, "")
     ]
     if missing:
         with duckdb.connect(str(database)) as con:

@@ -11,17 +11,13 @@ over the old one (os.replace), so a reader sees an old or a new file, never a pa
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from activation.config import Destination
 from activation.ledger import SyncRun
 from activation.warehouse import SCHEMA
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from segment_warehouse.files import replaced_together, sql_literal
 
 
 def segment_file_name(segment_key: str) -> str:
@@ -86,22 +82,18 @@ class FilesAdapter:
                 [name],
             ).fetchall()
         ]
-        pid = os.getpid()
-        written: list[tuple[Path, Path]] = []
+        with replaced_together() as aside:
 
-        def copy(query: str, final: Path, options: str) -> None:
-            temporary = final.with_name(f".{final.name}.{pid}.tmp")
-            written.append((temporary, final))
-            con.execute(f"copy ({query}) to {_literal(str(temporary))} ({options})")
+            def copy(query: str, final: Path, options: str) -> None:
+                con.execute(f"copy ({query}) to {sql_literal(str(aside(final)))} ({options})")
 
-        try:
             for segment_key in segments:
                 # One line per address: contacts sharing an email are one list member (the
                 # lowest contact_id gives the names).
                 copy(
                     f"""select {self._columns("next_state")}
                     from activation_next_state as next_state
-                    where next_state.segment_key = {_literal(segment_key)}
+                    where next_state.segment_key = {sql_literal(segment_key)}
                     qualify row_number() over (
                         partition by next_state.identifier order by next_state.contact_id
                     ) = 1
@@ -128,12 +120,6 @@ class FilesAdapter:
                 self.out_dir / "changes.parquet",
                 "format parquet, compression zstd",
             )
-        except BaseException:
-            for temporary, _ in written:
-                temporary.unlink(missing_ok=True)
-            raise
-        for temporary, final in written:
-            os.replace(temporary, final)
         current = {segment_file_name(key) for key in segments}
         for stale in self.out_dir.glob("*.csv"):
             if stale.name not in current:

@@ -550,6 +550,7 @@ def run_dbt(
     top: int,
     timeout_s: float,
     profiles_dir: str = ".",
+    dbt_vars: str = DBT_VARS,
 ) -> dict[str, Any]:
     """``dbt <dbt_args>`` on ``run_dir/warehouse.duckdb``, target path ``run_dir/target_<name>``."""
     db_file = run_dir / "warehouse.duckdb"
@@ -560,7 +561,7 @@ def run_dbt(
     command = [
         *base,
         "--vars",
-        DBT_VARS,
+        dbt_vars,
         *dbt_args[1:],
         "--target-path",
         str(target),
@@ -576,7 +577,7 @@ def run_dbt(
         timeout_s=timeout_s,
     )
     shown = ["dbt", *command[1:]]
-    shown[shown.index(DBT_VARS)] = f"'{DBT_VARS}'"
+    shown[shown.index(dbt_vars)] = f"'{dbt_vars}'"
     result: dict[str, Any] = {
         "command": " ".join(shown),
         "threads": env.get("DBT_THREADS", "2 (profile default)"),
@@ -618,6 +619,71 @@ def run_rfm_isolated(
     )
     keep = ("command", "rc", "wall_s", "max_rss_bytes", "dbt_elapsed_s", "rfm_part_s")
     return {k: result.get(k) for k in (*keep, "rfm_nodes", "failures", "error") if k in result}
+
+
+DAY2 = "2025-07-01"
+DAY2_VARS = f"{{as_of_date: {DAY2}}}"
+#: The day-2 export: for each entity, new rows copied from the last day of the store, with new
+#: keys and timestamps one day later (orders and their lines, events, carts, new contacts).
+DAY2_FILES = {
+    "contacts": "select * replace ('D2-' || contact_id as contact_id, created_at + interval 1 day"
+    " as created_at) from src where created_at >= timestamp '{as_of}'",
+    "orders": "select * replace ('D2-' || order_id as order_id, ordered_at + interval 1 day"
+    " as ordered_at) from src where ordered_at >= timestamp '{as_of}'",
+    "order_items": "select * replace ('D2-' || order_id as order_id) from src semi join ("
+    "select order_id from read_parquet('{store}/orders/part-*.parquet')"
+    " where ordered_at >= timestamp '{as_of}') as day using (order_id)",
+    "carts": "select * replace ('D2-' || cart_id as cart_id, created_at + interval 1 day"
+    " as created_at, updated_at + interval 1 day as updated_at) from src"
+    " where created_at >= timestamp '{as_of}'",
+    "web_events": "select * replace ('D2-' || event_id as event_id, occurred_at + interval 1 day"
+    " as occurred_at) from src where occurred_at >= timestamp '{as_of}'",
+    "email_events": "select * replace ('D2-' || event_id as event_id, occurred_at + interval 1 day"
+    " as occurred_at) from src where occurred_at >= timestamp '{as_of}'",
+}
+
+
+def write_day2_files(store: Path) -> tuple[list[Path], dict[str, int]]:
+    """Writes ``<entity>/part-day2.parquet`` beside the store's parts; returns them, and rows."""
+    import duckdb
+
+    written: list[Path] = []
+    rows: dict[str, int] = {}
+    con = duckdb.connect()
+    try:
+        for entity, sql in DAY2_FILES.items():
+            parts = store / entity / "part-*.parquet"
+            con.execute(f"create or replace temp view src as select * from read_parquet('{parts}')")
+            target = store / entity / "part-day2.parquet"
+            query = sql.format(as_of=AS_OF, store=store)
+            con.execute(f"copy ({query}) to '{target}' (format parquet)")
+            written.append(target)
+            rows[entity] = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[
+                0
+            ]
+    finally:
+        con.close()
+    return written, rows
+
+
+def run_daily_build(
+    run_dir: Path, store: Path, top: int, timeout_s: float, profiles_dir: str = "."
+) -> dict[str, Any]:
+    """The next day's scheduled build: the warehouse of the full build, one day of new files
+    (kept out of the cached store afterwards), ``as_of_date`` one day later."""
+    for stray in store.glob("*/part-day2.parquet"):
+        stray.unlink()
+    written, rows = write_day2_files(store)
+    try:
+        result = run_dbt(
+            run_dir, store, "daily", ["build"], top, timeout_s, profiles_dir, dbt_vars=DAY2_VARS
+        )
+    finally:
+        for path in written:
+            path.unlink(missing_ok=True)
+    result["day2_rows"] = rows
+    result["as_of_date"] = DAY2
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -760,6 +826,19 @@ def bench_size(
     }
     if save:
         save(entry)  # the build's numbers survive even if what follows is interrupted
+
+    if args.daily and dbt["rc"] == 0:
+        print(f"[{label}] next day's build (one day of new files, as of {DAY2}) ...", flush=True)
+        daily = run_daily_build(run_dir, store, args.top, args.dbt_timeout, profiles_dir)
+        entry["daily"] = daily
+        print(
+            f"[{label}] daily build rc={daily['rc']} wall {daily['wall_s']:.1f} s, peak RSS "
+            f"{(daily['max_rss_bytes'] or 0) / GB:.2f} GB ({sum(daily['day2_rows'].values()):,}"
+            " new rows)",
+            flush=True,
+        )
+        if save:
+            save(entry)
 
     rfm_isolated: dict[str, Any] | None = None
     if not args.no_isolated_rfm and dbt["rc"] == 0:
@@ -1031,6 +1110,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the Markdown report of <out>/results.json (the sizes given, else all) "
         "without running anything",
+    )
+    parser.add_argument(
+        "--daily",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the full build, add one day of new files and time the next day's build"
+        " on the same warehouse (incremental ingestion); --no-daily to skip",
     )
     parser.add_argument("--top", type=int, default=10, help="slowest nodes to report")
     parser.add_argument("--_reference-store", dest="reference_store", help=argparse.SUPPRESS)

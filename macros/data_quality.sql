@@ -38,30 +38,18 @@
     {#-
         The body of a `base_raw__<entity>_duplicates` model: the usable rows that lose to another
         usable row with the same key (the latest by `order_by` wins, ties go to the later row in
-        file order). keys: list of (column, expression over the raw_<column> columns), the same
-        expressions the base model parses the key with. One hash aggregate over the key, read
-        straight from the raw files, finds the few keys seen more than once; only their rows go
-        through the base model and are ranked, so no window or join runs over the whole entity.
+        file order). keys: the key columns. The ingest table marks, for every key held by two or
+        more rows, at least one of them (`key_seen_before`, see macros/ingest.sql); only the rows of
+        those keys are ranked, so no aggregate, window or join runs over the whole entity.
     -#}
     {%- set base_model = 'base_raw__' ~ entity -%}
     with
 
-    raw_keys as (
-        select
-        {%- for column, expression in keys %}
-            {{ expression }} as {{ column }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-        from ({{ read_raw_entity(entity) }}) as source
-    ),
-
     repeated_keys as (
-        -- Grouped by a 64-bit hash of the key: a small hash table even for tens of millions of
-        -- keys. A collision only adds candidates; the ranking below partitions by the key itself.
-        select hash({% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}) as key_hash
-        from raw_keys
-        where {% for column, expression in keys %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
-        group by key_hash
-        having count(*) > 1
+        -- A hash collision only adds candidates; the ranking below partitions by the key itself.
+        select distinct key_hash
+        from {{ ref('ingest_raw__' ~ entity) }}
+        where key_seen_before
     ),
 
     candidates as (
@@ -72,19 +60,19 @@
             base.dq_emptied_columns,
             base.raw_row,
             row_number() over (
-                partition by {% for column, expression in keys %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+                partition by {% for column in keys %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
                 order by {{ order_by }}, base._source_file desc, base._source_row desc
             ) as duplicate_rank
         from {{ ref(base_model) }} as base
         semi join repeated_keys
-            on hash({% for column, expression in keys %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}) = repeated_keys.key_hash
+            on base.key_hash = repeated_keys.key_hash
         where base.dq_failure is null
     ),
 
     final as (
         select
             record_key,
-            '{% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}' as key_columns,
+            '{{ keys | join(', ') }}' as key_columns,
             _source_file,
             _source_row,
             dq_emptied_columns,
@@ -96,13 +84,13 @@
     select * from final
 {%- endmacro %}
 
-{% macro dq_columns(entity) -%}
-    {#- The columns every raw-contract base model ends with. -#}
+{% macro dq_ingested_columns(entity, raw_types, raw_sources={}) -%}
+    {#- The columns every raw-contract base model ends with (over an ingest table's columns). -#}
     dq_failure,
     dq_emptied_columns,
     _source_file,
     _source_row,
-    {{ raw_row_struct(entity) }} as raw_row
+    {{ ingest_raw_row(entity, none, raw_types, raw_sources) }} as raw_row
 {%- endmacro %}
 
 {% macro dq_usable_rows(base_model, duplicates_model) -%}

@@ -82,14 +82,15 @@
     {{ return((none, [])) }}
 {%- endmacro %}
 
+{% macro sql_file_list(files) -%}
+    [{% for file in files %}{{ sql_string(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
+{%- endmacro %}
+
 {% macro file_reader(format, files) -%}
-    {%- set file_list -%}
-        [{% for file in files %}{{ sql_string(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
-    {%- endset -%}
     {%- if format == 'parquet' -%}
-        read_parquet({{ file_list }}, union_by_name = true, filename = true, file_row_number = true)
+        read_parquet({{ sql_file_list(files) }}, union_by_name = true, filename = true, file_row_number = true)
     {%- else -%}
-        read_csv({{ file_list }}, all_varchar = true, header = true, union_by_name = true, filename = true)
+        read_csv({{ sql_file_list(files) }}, all_varchar = true, header = true, union_by_name = true, filename = true)
     {%- endif -%}
 {%- endmacro %}
 
@@ -106,21 +107,25 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro empty_relation(columns, prefix='') -%}
+{% macro empty_relation(columns, prefix='', types={}) -%}
     select
     {%- for column in columns %}
-        cast(null as varchar) as {{ prefix }}{{ column }},
+        cast(null as {{ types.get(column, 'varchar') }}) as {{ prefix }}{{ column }},
     {%- endfor %}
         cast(null as varchar) as _source_file,
-        cast(null as bigint) as _source_row
+        cast(null as bigint) as _source_row,
+        cast(null as varchar) as _source_fingerprint
     where false
 {%- endmacro %}
 
-{% macro read_raw_entity(entity) -%}
+{% macro read_raw_entity(entity, batch=none) -%}
     {#-
-        Every contract column of `entity` as raw_<column> (text from CSV, native types from Parquet), plus _source_file and _source_row (1-based data
-        row in its file). A missing optional file or column reads as empty, with one log line; a
-        missing required file or column stops the build with a message naming it.
+        Every contract column of `entity` as raw_<column> (text from CSV, native types from Parquet),
+        plus _source_file, _source_row (1-based data row in its file) and _source_fingerprint
+        (path|size|modified, see macros/ingest.sql). batch: {'files': [...], 'fingerprints': {...}}
+        from ingest_batch, to read only those files (the columns are checked over all files, so the
+        types do not depend on the batch). A missing optional file or column reads as empty, with
+        one log line; a missing required file or column stops the build with a message naming it.
     -#}
     {%- set contract = raw_contract()[entity] -%}
     {%- if not execute or source_system() != 'raw' -%}
@@ -142,8 +147,10 @@
     {%- endif -%}
     {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
     {%- set present = {} -%}
-    {%- for name in described.columns[0].values() -%}
-        {%- do present.update({name | lower | trim: name}) -%}
+    {%- set types = {} -%}
+    {%- for row in described -%}
+        {%- do present.update({row[0] | lower | trim: row[0]}) -%}
+        {%- do types.update({row[0] | lower | trim: row[1]}) -%}
     {%- endfor -%}
     {%- set shown = files[0] if files | length == 1 else base_path ~ '/' ~ entity ~ '/ (' ~ files | length ~ ' files)' -%}
     {%- set missing = [] -%}
@@ -160,6 +167,13 @@
     {%- if missing | length > 0 -%}
         {{ log("raw contract: " ~ shown ~ " has no column " ~ missing | join(', ') ~ "; read as empty", info=true) }}
     {%- endif -%}
+    {%- set fingerprints = batch['fingerprints'] if batch is not none else {} -%}
+    {%- if batch is not none -%}
+        {%- set files = batch['files'] -%}
+        {%- if files | length == 0 -%}
+            {{ return(empty_relation(contract['columns'], 'raw_', types)) }}
+        {%- endif -%}
+    {%- endif -%}
     {#- CSV columns are text; Parquet columns keep their own types (the parsing macros accept both). -#}
     select
     {%- for column in contract['columns'] %}
@@ -171,9 +185,18 @@
     {%- endfor %}
         filename as _source_file,
     {%- if format == 'parquet' %}
-        file_row_number + 1 as _source_row
+        file_row_number + 1 as _source_row,
     {%- else %}
-        _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row
+        _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row,
+    {%- endif %}
+    {%- if fingerprints | length > 0 %}
+        case filename
+        {%- for file in files %}
+            when {{ sql_string(file) }} then {{ sql_string(fingerprints.get(file, file)) }}
+        {%- endfor %}
+        end as _source_fingerprint
+    {%- else %}
+        filename as _source_fingerprint
     {%- endif %}
     from {{ numbered_file_reader(format, files) }}
 {%- endmacro %}
@@ -184,18 +207,6 @@
         {{ relation }}.raw_{{ column }}{% if not loop.last %},
         {% endif %}
     {%- endfor -%}
-{%- endmacro %}
-
-{% macro raw_row_struct(entity) -%}
-    {#-
-        The raw row under its contract names. Built in a base model's last projection, so a filter
-        on dq_failure runs first and the struct is only made for the rows that are reported.
-    -#}
-    {
-    {%- for column in raw_contract()[entity]['columns'] -%}
-        '{{ column }}': raw_{{ column }}{% if not loop.last %}, {% endif %}
-    {%- endfor -%}
-    }
 {%- endmacro %}
 
 {% macro raw_column_types(entity) -%}

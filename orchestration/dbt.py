@@ -25,11 +25,7 @@ RAW_ENTITIES = (
     "web_events",
     "email_events",
 )
-RAW_READERS = {
-    f"base_raw__{entity}{suffix}": entity
-    for entity in RAW_ENTITIES
-    for suffix in ("", "_duplicates")
-} | {
+RAW_READERS = {f"ingest_raw__{entity}": entity for entity in RAW_ENTITIES} | {
     "base_online_retail__lines": "online_retail",
 }
 

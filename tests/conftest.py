@@ -179,6 +179,7 @@ def run_build(
     with_tests: bool = True,
     extra_args: Iterable[str] = (),
     timeout: int = 900,
+    keep_warehouse: bool = False,
 ) -> BuildResult:
     """``dbt build`` of the project into ``tmp/warehouse.duckdb``; never raises on dbt errors.
 
@@ -188,12 +189,15 @@ def run_build(
     parallel builds do not share ``target/``. ``with_tests=False`` leaves out the data and unit
     tests (values only: the variant builds of a store already built with its tests);
     ``extra_args`` go to ``dbt build`` (e.g. ``--fail-fast`` for a build expected to fail).
+    ``keep_warehouse=True`` builds into the DuckDB file already there (an incremental build);
+    by default the build starts from an empty warehouse.
     """
     tmp = Path(tmp)
     tmp.mkdir(parents=True, exist_ok=True)
     db_path = tmp / "warehouse.duckdb"
-    for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    if not keep_warehouse:
+        for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
+            stale.unlink(missing_ok=True)
 
     all_vars: dict[str, Any] = {}
     env = os.environ.copy()

@@ -3,6 +3,6 @@
 
 {{ dq_duplicates(
     'carts',
-    [('cart_id', clean_text('source.raw_cart_id'))],
+    ['cart_id'],
     'coalesce(updated_at, created_at) desc nulls last',
 ) }}

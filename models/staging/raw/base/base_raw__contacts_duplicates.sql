@@ -3,6 +3,6 @@
 
 {{ dq_duplicates(
     'contacts',
-    [('contact_id', clean_text('source.raw_contact_id'))],
+    ['contact_id'],
     'created_at desc nulls last',
 ) }}

@@ -4,8 +4,8 @@
 {{ dq_duplicates(
     'order_items',
     [
-        ('order_id', clean_text('source.raw_order_id')),
-        ('line_number', parse_integer('source.raw_line_number')),
+        'order_id',
+        'line_number',
     ],
     'quantity desc nulls last',
 ) }}

@@ -3,6 +3,6 @@
 
 {{ dq_duplicates(
     'orders',
-    [('order_id', clean_text('source.raw_order_id'))],
+    ['order_id'],
     'ordered_at desc nulls last',
 ) }}

@@ -1,31 +1,18 @@
+-- Every raw products row with its data-quality failure: the ingested row (row checks) plus the
+-- checks against other entities, run at read time. Read by stg_raw__products (usable rows) and
+-- data_quality_issues (the others).
+{%- set raw_types = raw_column_types('products') %}
 with
 
-source as (
-    {{ read_raw_entity('products') }}
-),
-
-parsed as (
-    select
-        {{ clean_text('source.raw_product_id') }} as product_id,
-        {{ clean_text('source.raw_product_name') }} as product_name,
-        {{ clean_text('source.raw_category') }} as category,
-        {{ parse_decimal('source.raw_price_net') }} as price_net,
-        {{ raw_columns('products', 'source') }},
-        source._source_file,
-        source._source_row
-    from source
+ingested as (
+    select * from {{ ref('ingest_raw__products') }}
 ),
 
 checked as (
     select
-        *,
-        {{ dq_first_failure([
-            ("product_id is null", 'missing_key', 'product_id'),
-        ]) }} as dq_failure,
-        {{ dq_emptied_columns([
-            (is_unparseable('raw_price_net', 'price_net'), 'price_net'),
-        ]) }} as dq_emptied_columns
-    from parsed
+        ingested.*,
+        ingested.dq_row_failure as dq_failure
+    from ingested
 ),
 
 final as (
@@ -35,7 +22,8 @@ final as (
         category,
         price_net,
         product_id as record_key,
-        {{ dq_columns('products') }}
+        key_hash,
+        {{ dq_ingested_columns('products', raw_types) }}
     from checked
 )
 

@@ -3,6 +3,6 @@
 
 {{ dq_duplicates(
     'products',
-    [('product_id', clean_text('source.raw_product_id'))],
+    ['product_id'],
     'product_name desc nulls last',
 ) }}

@@ -3,6 +3,6 @@
 
 {{ dq_duplicates(
     'refunds',
-    [('refund_id', clean_text('source.raw_refund_id'))],
+    ['refund_id'],
     'refunded_at desc nulls last',
 ) }}

@@ -3,6 +3,6 @@
 
 {{ dq_duplicates(
     'web_events',
-    [('event_id', clean_text('source.raw_event_id'))],
+    ['event_id'],
     'occurred_at desc nulls last',
 ) }}

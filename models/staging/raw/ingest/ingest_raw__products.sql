@@ -1,0 +1,51 @@
+-- Every raw products row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('products') }}
+{%- set raw_types = raw_column_types('products') %}
+{%- set keys = [('product_id', clean_text('source.raw_product_id'))] %}
+{%- set rules %}
+parsed as (
+    select
+        {{ clean_text('source.raw_product_id') }} as product_id,
+        {{ clean_text('source.raw_product_name') }} as product_name,
+        {{ clean_text('source.raw_category') }} as category,
+        {{ parse_decimal('source.raw_price_net') }} as price_net,
+        {{ raw_columns('products', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ dq_first_failure([
+            ("product_id is null", 'missing_key', 'product_id'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('raw_price_net', 'price_net'), 'price_net'),
+        ]) }} as dq_emptied_columns
+    from parsed
+)
+{%- endset %}
+{%- set rules_version = ingest_rules_version(rules, keys) %}
+{%- set batch = ingest_batch('products', rules_version) %}
+
+with
+
+source as (
+    {{ read_raw_entity('products', batch) }}
+),
+
+{{ rules }},
+
+{{ ingest_final(
+    'products', 'checked',
+    [
+        'product_id', 'product_name', 'category', 'price_net',
+    ],
+    keys, rules_version, batch, raw_types,
+) }}
+
+select * from final

@@ -1,0 +1,53 @@
+-- Every raw refunds row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('refunds') }}
+{%- set raw_types = raw_column_types('refunds') %}
+{%- set keys = [('refund_id', clean_text('source.raw_refund_id'))] %}
+{%- set rules %}
+parsed as (
+    select
+        {{ clean_text('source.raw_refund_id') }} as refund_id,
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ clean_text('source.raw_contact_id') }} as given_contact_id,
+        {{ parse_timestamp('source.raw_refunded_at', raw_types.get('refunded_at')) }} as refunded_at,
+        {{ parse_decimal('source.raw_amount_net') }} as amount_net,
+        {{ raw_columns('refunds', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
+),
+
+checked as (
+    select
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.refund_id is null", 'missing_key', 'refund_id'),
+            (is_unparseable('parsed.raw_refunded_at', 'parsed.refunded_at'), 'unparseable_timestamp', 'refunded_at'),
+            (is_unparseable('parsed.raw_amount_net', 'parsed.amount_net'), 'unparseable_number', 'amount_net'),
+            ("parsed.refunded_at is null", 'missing_required_value', 'refunded_at'),
+            ("parsed.amount_net is null", 'missing_required_value', 'amount_net'),
+            ("parsed.amount_net < 0", 'negative_amount', 'amount_net'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([]) }} as dq_emptied_columns
+    from parsed
+)
+{%- endset %}
+{%- set rules_version = ingest_rules_version(rules, keys) %}
+{%- set batch = ingest_batch('refunds', rules_version) %}
+
+with
+
+source as (
+    {{ read_raw_entity('refunds', batch) }}
+),
+
+{{ rules }},
+
+{{ ingest_final(
+    'refunds', 'checked',
+    ['refund_id', 'order_id', 'given_contact_id', 'refunded_at', 'amount_net'],
+    keys, rules_version, batch, raw_types, {'contact_id': 'given_contact_id'},
+) }}
+
+select * from final

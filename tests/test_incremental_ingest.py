@@ -63,7 +63,8 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     for part, parity in (("part-00001.parquet", 1), ("part-00000.parquet.tmp", 0)):
         _copy_parquet(
             con,
-            f"select * exclude (file_row_number) from read_parquet('{email}', file_row_number = true)"
+            "select * exclude (file_row_number)"
+            f" from read_parquet('{email}', file_row_number = true)"
             f" where file_row_number % 2 = {parity}",
             store / "email_events" / part,
         )

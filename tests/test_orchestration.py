@@ -116,8 +116,11 @@ def test_definitions_load_with_an_asset_per_dbt_node() -> None:
     assert "assert_focus_segments_follow_the_rules" in data_tests
     assert data_tests <= check_names, sorted(data_tests - check_names)
     assert "customer_segments_not_empty" in check_names
-    contacts = graph.get(dg.AssetKey(["staging", "base_raw__contacts"]))
+    # The raw files feed the ingest tables, which alone read them.
+    contacts = graph.get(dg.AssetKey(["staging", "ingest_raw__contacts"]))
     assert dg.AssetKey(["raw", "contacts"]) in contacts.parent_keys
+    base = graph.get(dg.AssetKey(["staging", "base_raw__contacts"]))
+    assert dg.AssetKey(["staging", "ingest_raw__contacts"]) in base.parent_keys
     assert defs.resolve_schedule_def("daily_segments_schedule")
     assert defs.resolve_sensor_def("raw_data_sensor")
     job = defs.resolve_job_def(BUILD_JOB_NAME)

@@ -1,7 +1,17 @@
 -- Entries and exits between consecutive as-of dates of segment_membership_history: a contact
 -- entered a segment on a date when it is in it that day but was not on the previous built date,
 -- and exited when it was in it on the previous built date but is not that day.
-{{ config(materialized='view') }}
+-- Incremental: a build as of D recomputes the changes of D (against the built date before it) and
+-- of the built date just after D (against D), which a backfill of D changes; the other days keep
+-- their rows. A first build or --full-refresh computes every pair of consecutive dates.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ forget_membership_changes_of_build() }}",
+    )
+}}
 
 with
 
@@ -26,7 +36,11 @@ date_pairs as (
         consecutive_dates.as_of_date,
         consecutive_dates.previous_as_of_date
     from consecutive_dates
-    where consecutive_dates.previous_as_of_date is not null
+    where
+        consecutive_dates.previous_as_of_date is not null
+        {%- if is_incremental() %}
+        and {{ as_of_date() }} in (consecutive_dates.as_of_date, consecutive_dates.previous_as_of_date)
+        {%- endif %}
 ),
 
 current_memberships as (

@@ -15,17 +15,30 @@
 with
 
 {% for entity, model, duplicates in entities %}
-{{ entity }}_checked as (
-    -- Rows with a failed check or an emptied value; the raw row becomes JSON only for these.
+{{ entity }}_flagged_rows as (
+    -- Which rows have a failed check or an emptied value, from the few columns the checks need.
     select
-        record_key,
-        dq_failure,
-        dq_emptied_columns,
         _source_file,
-        _source_row,
-        to_json(raw_row) as raw_row
+        _source_row
     from {{ ref(model) }}
     where dq_failure is not null or len(dq_emptied_columns) > 0
+),
+
+{{ entity }}_checked as (
+    -- Only those rows are then read whole; the raw row becomes JSON only for them. (Filtering the
+    -- whole rows instead makes every column of every row travel through the checks' joins.)
+    select
+        checked_row.record_key,
+        checked_row.dq_failure,
+        checked_row.dq_emptied_columns,
+        checked_row._source_file,
+        checked_row._source_row,
+        to_json(checked_row.raw_row) as raw_row
+    from {{ ref(model) }} as checked_row
+    semi join {{ entity }}_flagged_rows as flagged_rows
+        on
+            checked_row._source_file = flagged_rows._source_file
+            and checked_row._source_row = flagged_rows._source_row
 ),
 
 {{ entity }}_flagged as (

@@ -1013,6 +1013,15 @@ def target_lines(entry: dict[str, Any]) -> list[str]:
         + ("yes" if met else f"no ({wall / TARGET_BUILD_S:.1f}x the target)")
         + " |"
     )
+    daily = entry.get("daily")
+    if daily:
+        wall = daily["wall_s"]
+        met = daily["rc"] == 0 and wall < TARGET_BUILD_S
+        out.append(
+            f"| next day's build < {TARGET_BUILD_S:.0f} s (one day of new files) | {wall:.1f} s | "
+            + ("yes" if met else f"no ({wall / TARGET_BUILD_S:.1f}x the target)")
+            + " |"
+        )
     peak = (dbt.get("max_rss_bytes") or 0) / GB
     met = 0 < peak < TARGET_PEAK_GB
     out.append(

@@ -14,16 +14,20 @@ DAYS = ("2025-04-30", "2025-06-30", "2025-05-31")  # the last one is a backfill 
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("changes")
     store = generate_demo_store(root / "store", contacts=300, seed=3, as_of=DEMO_AS_OF)
-    db = None
     for index, day in enumerate(DAYS):
         result = run_build(
             store, day, root / "warehouse", with_tests=False, keep_warehouse=index > 0
         )
-        db = result.check()
-    return db
+        result.check()
+    return store, result.db_path
+
+
+@pytest.fixture(scope="module")
+def warehouse(built: tuple[Path, Path]) -> Path:
+    return built[1]
 
 
 def expected_changes(db: Path) -> set[tuple]:
@@ -66,3 +70,27 @@ def test_changes_follow_the_history_after_a_backfill(warehouse: Path) -> None:
         f"{len(set(actual) - expected)} unexpected, {len(expected - set(actual))} missing;"
         f" e.g. {sorted(set(actual) - expected)[:3]} / {sorted(expected - set(actual))[:3]}"
     )
+
+
+def test_full_refresh_keeps_the_history_and_recomputes_every_change(
+    built: tuple[Path, Path],
+) -> None:
+    store, db = built
+    history = "select * from main.segment_membership_history order by all"
+    before = query(db, history)
+    result = run_build(
+        store,
+        DAYS[0],
+        db.parent,
+        with_tests=False,
+        keep_warehouse=True,
+        extra_args=["--full-refresh"],
+    )
+    result.check()
+    assert query(db, history) == before
+    actual = query(
+        db,
+        "select as_of_date, previous_as_of_date, contact_id, segment_family, segment, change_type"
+        " from main.segment_membership_changes",
+    )
+    assert set(actual) == expected_changes(db)

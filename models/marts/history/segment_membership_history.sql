@@ -1,12 +1,15 @@
 -- One row per (as-of date, contact, segment family): the membership of every day that was built.
 -- Each build replaces the rows of its own as_of_date (delete+insert on that date) and keeps the
 -- other days, so a backfill or a rerun of a past day rewrites exactly that day.
+-- full_refresh=false: `dbt build --full-refresh` (e.g. to read the raw files again) keeps the
+-- history; drop the table by hand to start it over.
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
         on_schema_change='fail',
+        full_refresh=false,
     )
 }}
 

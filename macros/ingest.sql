@@ -34,7 +34,7 @@
 {%- endmacro %}
 
 {% macro ingest_format_version() -%}
-    {#- Bump when the shape of the ingest tables or of ingest_final changes: every file is read again. -#}
+    {#- Bump when the shape of the ingest tables or of ingest_model changes: every file is read again. -#}
     ingest-2026-11-23
 {%- endmacro %}
 
@@ -78,7 +78,7 @@
             {%- do todo.append(file) -%}
         {%- endfor -%}
     {%- endif -%}
-    {{ return({'format': format, 'files': todo, 'fingerprints': fingerprints}) }}
+    {{ return({'files': todo, 'fingerprints': fingerprints}) }}
 {%- endmacro %}
 
 {% macro ingest_forget_stale_files(entity) -%}
@@ -104,27 +104,41 @@
     {{ return(local_md5(ingest_format_version() ~ '\n' ~ (key_text | join('\n')) ~ '\n' ~ rules)) }}
 {%- endmacro %}
 
-{% macro ingest_final(entity, relation, columns, keys, rules_version, batch, raw_types, raw_sources={}) -%}
+{% macro ingest_model(entity, rules, keys, columns, raw_types, raw_sources={}) -%}
     {#-
-        The last CTEs of an ingest model (ends with `final`). relation: the CTE with the parsed
-        columns, raw_<column> columns, dq_row_failure, dq_emptied_columns, _source_file,
-        _source_row and _source_fingerprint. columns: the parsed columns to keep. keys: the key
-        columns. raw_sources: {contract column: parsed column} where the names differ.
+        The whole query of an ingest model. rules: the model's own CTEs, `parsed` (over `source`,
+        the raw reader) then `checked`, which ends with the parsed columns, raw_<column> columns,
+        dq_row_failure, dq_emptied_columns, _source_file, _source_row and _source_fingerprint.
+        keys: (key column, its expression over source.raw_<column>), as `parsed` computes it.
+        columns: the parsed columns to keep. raw_sources: {contract column: parsed column} where
+        the names differ.
     -#}
-        keyed as (
+    {%- set rules_version = ingest_rules_version(rules, keys) -%}
+    {%- set batch = ingest_batch(entity, rules_version) -%}
+    {%- set key_columns = [] -%}
+    {%- for column, expression in keys -%}{%- do key_columns.append(column) -%}{%- endfor -%}
+    with
+
+    source as (
+        {{ read_raw_entity(entity, batch) }}
+    ),
+
+    {{ rules }},
+
+    keyed as (
         select
             *,
             case
-                when {% for column, expression in keys %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
-                    then hash({% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+                when {{ key_columns | join(' is not null and ') }} is not null
+                    then hash({{ key_columns | join(', ') }})
             end as key_hash
-        from {{ relation }}
+        from checked
     ),
 
     batch_keys as (
         -- The key hashes of this batch, from a reader of their own: a second reference to the
         -- parsed rows would make DuckDB materialise them. The expressions are the model's own.
-        select hash({% for column, expression in keys %}{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}) as key_hash
+        select hash({{ key_columns | join(', ') }}) as key_hash
         from (
             select
             {%- for column, expression in keys %}
@@ -132,10 +146,12 @@
             {%- endfor %}
             from ({{ read_raw_entity(entity, batch) }}) as source
         ) as batch_key_values
-        where {% for column, expression in keys %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+        where {{ key_columns | join(' is not null and ') }} is not null
     ),
 
     repeated_keys as (
+        -- Distinct (union): keys repeated within the batch, and keys the batch shares with rows
+        -- already ingested (probing the table with the batch).
         select key_hash
         from batch_keys
         group by key_hash
@@ -144,7 +160,6 @@
 
         union
 
-        -- Keys this batch shares with rows already ingested (probing the table with the batch).
         select ingested.key_hash
         from {{ this }} as ingested
         semi join batch_keys
@@ -163,10 +178,9 @@
             repeated_keys.key_hash is not null as key_seen_before,
         {%- for column in raw_contract()[entity]['columns'] %}
             {%- set raw_type = raw_types.get(column, 'VARCHAR') %}
-            {%- set parsed = raw_sources.get(column, column) %}
             -- null where the parsed value gives the raw value back
             cast(case
-                when keyed.raw_{{ column }} is distinct from try_cast(keyed.{{ parsed }} as {{ raw_type }})
+                when keyed.raw_{{ column }} is distinct from try_cast(keyed.{{ raw_sources.get(column, column) }} as {{ raw_type }})
                     then keyed.raw_{{ column }}
             end as {{ raw_type }}) as raw_{{ column }},
         {%- endfor %}
@@ -175,9 +189,11 @@
             keyed._source_fingerprint,
             {{ sql_string(rules_version) }} as _ingest_version
         from keyed
-        left join (select distinct key_hash from repeated_keys) as repeated_keys
+        left join repeated_keys
             on keyed.key_hash = repeated_keys.key_hash
     )
+
+    select * from final
 {%- endmacro %}
 
 {% macro ingest_raw_row(entity, relation, raw_types, raw_sources={}) -%}
@@ -191,3 +207,4 @@
     {%- endfor -%}
     }
 {%- endmacro %}
+

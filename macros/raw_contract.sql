@@ -118,12 +118,12 @@
     where false
 {%- endmacro %}
 
-{% macro read_raw_entity(entity, batch=none) -%}
+{% macro read_raw_entity(entity, batch) -%}
     {#-
         Every contract column of `entity` as raw_<column> (text from CSV, native types from Parquet),
         plus _source_file, _source_row (1-based data row in its file) and _source_fingerprint
         (path|size|modified, see macros/ingest.sql). batch: {'files': [...], 'fingerprints': {...}}
-        from ingest_batch, to read only those files (the columns are checked over all files, so the
+        from ingest_batch: only those files are read (the columns are checked over all files, so the
         types do not depend on the batch). A missing optional file or column reads as empty, with
         one log line; a missing required file or column stops the build with a message naming it.
     -#}
@@ -167,12 +167,9 @@
     {%- if missing | length > 0 -%}
         {{ log("raw contract: " ~ shown ~ " has no column " ~ missing | join(', ') ~ "; read as empty", info=true) }}
     {%- endif -%}
-    {%- set fingerprints = batch['fingerprints'] if batch is not none else {} -%}
-    {%- if batch is not none -%}
-        {%- set files = batch['files'] -%}
-        {%- if files | length == 0 -%}
-            {{ return(empty_relation(contract['columns'], 'raw_', types)) }}
-        {%- endif -%}
+    {%- set files = batch['files'] -%}
+    {%- if files | length == 0 -%}
+        {{ return(empty_relation(contract['columns'], 'raw_', types)) }}
     {%- endif -%}
     {#- CSV columns are text; Parquet columns keep their own types (the parsing macros accept both). -#}
     select
@@ -189,15 +186,11 @@
     {%- else %}
         _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row,
     {%- endif %}
-    {%- if fingerprints | length > 0 %}
         case filename
         {%- for file in files %}
-            when {{ sql_string(file) }} then {{ sql_string(fingerprints.get(file, file)) }}
+            when {{ sql_string(file) }} then {{ sql_string(batch['fingerprints'][file]) }}
         {%- endfor %}
         end as _source_fingerprint
-    {%- else %}
-        filename as _source_fingerprint
-    {%- endif %}
     from {{ numbered_file_reader(format, files) }}
 {%- endmacro %}
 

@@ -34,23 +34,11 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('carts', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('carts', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'carts', 'checked',
+{{ ingest_model(
+    'carts', rules, keys,
     [
         'cart_id', 'contact_id', 'created_at', 'updated_at', 'value_net', 'order_id',
     ],
-    keys, rules_version, batch, raw_types,
+    raw_types,
 ) }}
-
-select * from final

@@ -51,25 +51,13 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('contacts', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('contacts', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'contacts', 'checked',
+{{ ingest_model(
+    'contacts', rules, keys,
     [
         'contact_id', 'email', 'first_name', 'last_name', 'created_at', 'subscribed_at',
         'email_consent', 'sms_consent', 'unsubscribed_at', 'birth_date', 'gender', 'city', 'region',
         'country_code', 'postal_code', 'latitude', 'longitude', 'acquisition_source',
     ],
-    keys, rules_version, batch, raw_types,
+    raw_types,
 ) }}
-
-select * from final

@@ -33,23 +33,11 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('email_events', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('email_events', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'email_events', 'checked',
+{{ ingest_model(
+    'email_events', rules, keys,
     [
         'event_id', 'contact_id', 'campaign_id', 'event_type', 'occurred_at',
     ],
-    keys, rules_version, batch, raw_types,
+    raw_types,
 ) }}
-
-select * from final

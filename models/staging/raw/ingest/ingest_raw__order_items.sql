@@ -36,23 +36,11 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('order_items', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('order_items', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'order_items', 'checked',
+{{ ingest_model(
+    'order_items', rules, keys,
     [
         'order_id', 'line_number', 'product_id', 'quantity', 'unit_price_net',
     ],
-    keys, rules_version, batch, raw_types,
+    raw_types,
 ) }}
-
-select * from final

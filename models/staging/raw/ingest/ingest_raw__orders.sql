@@ -40,21 +40,9 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('orders', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('orders', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'orders', 'checked',
+{{ ingest_model(
+    'orders', rules, keys,
     ['order_id', 'contact_id', 'ordered_at', 'status', 'currency', 'amount_net', 'amount_gross', 'discount_code'],
-    keys, rules_version, batch, raw_types,
+    raw_types,
 ) }}
-
-select * from final

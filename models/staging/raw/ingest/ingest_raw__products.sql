@@ -29,23 +29,11 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('products', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('products', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'products', 'checked',
+{{ ingest_model(
+    'products', rules, keys,
     [
         'product_id', 'product_name', 'category', 'price_net',
     ],
-    keys, rules_version, batch, raw_types,
+    raw_types,
 ) }}
-
-select * from final

@@ -33,21 +33,10 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('refunds', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('refunds', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'refunds', 'checked',
+{{ ingest_model(
+    'refunds', rules, keys,
     ['refund_id', 'order_id', 'given_contact_id', 'refunded_at', 'amount_net'],
-    keys, rules_version, batch, raw_types, {'contact_id': 'given_contact_id'},
+    raw_types,
+    raw_sources={'contact_id': 'given_contact_id'},
 ) }}
-
-select * from final

@@ -39,24 +39,12 @@ checked as (
     from parsed
 )
 {%- endset %}
-{%- set rules_version = ingest_rules_version(rules, keys) %}
-{%- set batch = ingest_batch('web_events', rules_version) %}
 
-with
-
-source as (
-    {{ read_raw_entity('web_events', batch) }}
-),
-
-{{ rules }},
-
-{{ ingest_final(
-    'web_events', 'checked',
+{{ ingest_model(
+    'web_events', rules, keys,
     [
         'event_id', 'contact_id', 'anonymous_id', 'session_id', 'event_type', 'occurred_at',
         'product_id', 'page_url', 'duration_seconds', 'channel',
     ],
-    keys, rules_version, batch, raw_types,
+    raw_types,
 ) }}
-
-select * from final

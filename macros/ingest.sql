@@ -208,3 +208,19 @@
     }
 {%- endmacro %}
 
+{% macro ingested_raw_types(entity) -%}
+    {#-
+        {contract column: type of its raw_<column> in the ingest table}: the types the raw values
+        were stored with, read from the table (the base views do not look at the files).
+    -#}
+    {%- set types = {} -%}
+    {%- if execute -%}
+        {%- set relation = load_relation(ref('ingest_raw__' ~ entity)) -%}
+        {%- if relation is not none -%}
+            {%- for column in adapter.get_columns_in_relation(relation) if column.name.startswith('raw_') -%}
+                {%- do types.update({column.name[4:]: column.dtype}) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(types) }}
+{%- endmacro %}

@@ -1,7 +1,7 @@
 -- Every raw carts row with its data-quality failure: the ingested row (row checks) plus the
 -- checks against other entities, run at read time. Read by stg_raw__carts (usable rows) and
 -- data_quality_issues (the others).
-{%- set raw_types = raw_column_types('carts') %}
+{%- set raw_types = ingested_raw_types('carts') %}
 with
 
 ingested as (

@@ -1,7 +1,7 @@
 -- Every raw email_events row with its data-quality failure: the ingested row (row checks) plus the
 -- checks against other entities, run at read time. Read by stg_raw__email_events (usable rows) and
 -- data_quality_issues (the others).
-{%- set raw_types = raw_column_types('email_events') %}
+{%- set raw_types = ingested_raw_types('email_events') %}
 with
 
 ingested as (

@@ -1,7 +1,7 @@
 -- Every raw order_items row with its data-quality failure: the ingested row (row checks) plus the
 -- checks against other entities, run at read time. Read by stg_raw__order_items (usable rows) and
 -- data_quality_issues (the others).
-{%- set raw_types = raw_column_types('order_items') %}
+{%- set raw_types = ingested_raw_types('order_items') %}
 with
 
 ingested as (

@@ -1,7 +1,7 @@
 -- Every raw orders row with its data-quality failure: the ingested row (row checks) plus the checks
 -- against other entities and the currency conversion, run at read time. Read by stg_raw__orders
 -- (usable rows) and data_quality_issues (the others).
-{%- set raw_types = raw_column_types('orders') %}
+{%- set raw_types = ingested_raw_types('orders') %}
 with
 
 ingested as (

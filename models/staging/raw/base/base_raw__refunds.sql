@@ -1,7 +1,7 @@
 -- Every raw refunds row with its data-quality failure: the ingested row (row checks) plus the checks
 -- against orders and contacts, run at read time. Read by stg_raw__refunds (usable rows) and
 -- data_quality_issues (the others).
-{%- set raw_types = raw_column_types('refunds') %}
+{%- set raw_types = ingested_raw_types('refunds') %}
 with
 
 ingested as (

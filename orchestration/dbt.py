@@ -2,8 +2,10 @@
 
 import datetime as dt
 import json
+import os
 import shutil
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration.resources import DUCKDB_POOL, dbt_project
 
 DBT_ASSETS_NAME = "segment_warehouse_dbt"
+#: How the build gets its as-of date (macros/vars.sql as_of_date): an environment variable, not
+#: --vars, so dbt reuses its last parse of the project (new --vars make it parse everything again).
+AS_OF_DATE_ENV = "SEGMENT_AS_OF_DATE"
 
 # Raw-contract entities (README "Raw data contract") and the base model that reads each one.
 RAW_ENTITIES = (
@@ -76,10 +81,13 @@ def layer_of(props: Mapping[str, Any]) -> str:
 
 
 class DbtBuildConfig(dg.Config):
-    """as_of_date of the build (YYYY-MM-DD; empty = today in UTC) and any other dbt vars."""
+    """as_of_date of the build (YYYY-MM-DD; empty = today in UTC), any other dbt vars, and whether
+    to run the dbt unit tests too (they test SQL logic on fixed inputs, not the data: CI runs them
+    on every change, so the scheduled builds leave them out, as dbt recommends)."""
 
     as_of_date: str | None = None
     dbt_vars: dict[str, Any] = {}
+    unit_tests: bool = False
 
 
 def resolve_as_of_date(value: str | None) -> str:
@@ -89,11 +97,33 @@ def resolve_as_of_date(value: str | None) -> str:
 
 
 def dbt_build_args(
-    as_of_date: str | None, extra_vars: Mapping[str, Any] | None = None
+    extra_vars: Mapping[str, Any] | None = None, unit_tests: bool = False
 ) -> list[str]:
-    """`dbt build --vars {...}` with the as-of date made explicit, so a run is reproducible."""
-    dbt_vars = {**(extra_vars or {}), "as_of_date": resolve_as_of_date(as_of_date)}
-    return ["build", "--vars", json.dumps(dbt_vars, sort_keys=True)]
+    """`dbt build`, with `--vars` only for vars other than the as-of date (which goes through
+    AS_OF_DATE_ENV, see as_of_date_env), and without the unit tests unless asked (models, seeds and
+    data tests always run)."""
+    if extra_vars and "as_of_date" in extra_vars:
+        raise ValueError("set the build's date with as_of_date in the op config, not in dbt_vars")
+    args = ["build"]
+    if extra_vars:
+        args += ["--vars", json.dumps(dict(extra_vars), sort_keys=True)]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    return args
+
+
+@contextmanager
+def as_of_date_env(as_of_date: str) -> Iterator[None]:
+    """AS_OF_DATE_ENV set to the build's date while dbt is started (it copies the environment)."""
+    previous = os.environ.get(AS_OF_DATE_ENV)
+    os.environ[AS_OF_DATE_ENV] = as_of_date
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(AS_OF_DATE_ENV, None)
+        else:
+            os.environ[AS_OF_DATE_ENV] = previous
 
 
 def build_run_config(as_of_date: str, **dbt_vars: Any) -> dict[str, Any]:
@@ -140,9 +170,11 @@ def _failed_check_name(event: Any) -> str | None:
 def segment_warehouse_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
-    args = dbt_build_args(config.as_of_date, config.dbt_vars)
-    context.log.info("dbt %s", " ".join(args))
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    as_of_date = resolve_as_of_date(config.as_of_date)
+    args = dbt_build_args(config.dbt_vars, config.unit_tests)
+    context.log.info("%s=%s dbt %s", AS_OF_DATE_ENV, as_of_date, " ".join(args))
+    with as_of_date_env(as_of_date):
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
     failed_checks: list[str] = []
     try:
         for event in invocation.stream():

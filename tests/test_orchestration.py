@@ -14,15 +14,20 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster_dbt import DbtCliResource
 
+from benchmarks.bench import SCHEDULED_BUILD_ARGS
 from orchestration.backfill import days_between
 from orchestration.dbt import (
+    AS_OF_DATE_ENV,
     DBT_ASSETS_NAME,
     SegmentWarehouseTranslator,
+    as_of_date_env,
     build_run_config,
     dbt_build_args,
     layer_of,
     prune_run_target_dirs,
+    resolve_as_of_date,
 )
 from orchestration.definitions import defs
 from orchestration.jobs import BUILD_JOB_NAME
@@ -31,7 +36,7 @@ from orchestration.publishing import (
     SERVING_DATABASE,
     customer_segments_not_empty,
 )
-from orchestration.resources import dbt_project
+from orchestration.resources import dbt_executable, dbt_project
 from orchestration.schedules import daily_segments_schedule
 from orchestration.sensors import changed_files, raw_data_sensor, snapshot_folder
 from segment_warehouse.demo_store import generate
@@ -71,6 +76,11 @@ def two_days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     generate(store, contacts=1500, seed=3, as_of=DAY_2, fmt="parquet")
     with pytest.MonkeyPatch.context() as monkeypatch:
         _env(monkeypatch, store, warehouse, serving)
+        # as on a deployment, where target/ holds the parse of the project (prepare_dbt_project),
+        # which dagster-dbt copies into each run's dbt folder
+        DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=warehouse.parent / "dbt-target"
+        ).wait()
         first = _run(_schedule_tick(DAY_1).run_config)
         assert first.success
         reader = duckdb.connect(str(serving / SERVING_DATABASE), read_only=True)
@@ -127,15 +137,25 @@ def test_definitions_load_with_an_asset_per_dbt_node() -> None:
     assert job.tags["segment_warehouse/duckdb"] == "writer"
 
 
-def test_dbt_build_args_pin_the_as_of_date() -> None:
-    assert dbt_build_args("2025-06-30") == ["build", "--vars", '{"as_of_date": "2025-06-30"}']
-    args = dbt_build_args(None, {"active_days": 60})
-    assert json.loads(args[2]) == {
-        "active_days": 60,
-        "as_of_date": dt.datetime.now(dt.UTC).date().isoformat(),
-    }
+def test_dbt_build_args_leave_the_date_to_the_environment() -> None:
+    # the date goes through SEGMENT_AS_OF_DATE, so --vars stays the same from day to day and dbt
+    # reuses its last parse; the unit tests run in CI, not on the schedule
+    assert dbt_build_args() == ["build", *SCHEDULED_BUILD_ARGS]
+    # the benchmark's daily build runs what the schedule runs
+    assert SCHEDULED_BUILD_ARGS == ["--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(unit_tests=True) == ["build"]
+    args = dbt_build_args({"active_days": 60})
+    assert args[:3] == ["build", "--vars", '{"active_days": 60}']
+    with pytest.raises(ValueError, match="as_of_date"):
+        dbt_build_args({"as_of_date": "2025-06-30"})
+    assert resolve_as_of_date(None) == dt.datetime.now(dt.UTC).date().isoformat()
+    assert resolve_as_of_date("2025-06-30") == "2025-06-30"
     with pytest.raises(ValueError):
-        dbt_build_args("30/06/2025")
+        resolve_as_of_date("30/06/2025")
+    before = os.environ.get(AS_OF_DATE_ENV)
+    with as_of_date_env("2025-06-30"):
+        assert os.environ[AS_OF_DATE_ENV] == "2025-06-30"
+    assert os.environ.get(AS_OF_DATE_ENV) == before
 
 
 def test_schedule_builds_as_of_the_scheduled_day() -> None:
@@ -168,6 +188,20 @@ def test_published_files_and_views(two_days: dict) -> None:
         with duckdb.connect(str(two_days["warehouse"]), read_only=True) as warehouse:
             expected = warehouse.execute("select count(*) from customer_segments").fetchone()
         assert con.execute("select count(*) from customer_segments").fetchone() == expected
+
+
+def test_daily_builds_reuse_the_parse_of_the_project(two_days: dict) -> None:
+    # the date comes from SEGMENT_AS_OF_DATE, not --vars, so a new day does not make dbt parse
+    # every file again; the second day's build still computed everything as of DAY_2
+    logs = sorted(
+        (two_days["warehouse"].parent / "dbt-target").glob(f"{DBT_ASSETS_NAME}-*/dbt.log"),
+        key=lambda path: path.stat().st_mtime,
+    )
+    assert logs
+    newest = logs[-1].read_text()
+    assert "Unable to do partial parsing" not in newest
+    assert "Partial parsing enabled" in newest
+    assert two_days["reader_after"] == [(dt.date(2025, 6, 30),)]
 
 
 def test_reader_on_serving_database_does_not_block_a_rebuild(two_days: dict) -> None:

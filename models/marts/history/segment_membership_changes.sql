@@ -4,6 +4,10 @@
 -- Incremental: a build as of D recomputes the changes of D (against the built date before it) and
 -- of the built date just after D (against D), which a backfill of D changes; the other days keep
 -- their rows. A first build or --full-refresh computes every pair of consecutive dates.
+-- A contact has at most one segment per family and date (tested on segment_membership_history), so
+-- the two dates of a pair are matched by one full outer join on (contact, family): where the segment
+-- differs, the later date's segment is an entry and the earlier date's an exit (instead of an anti
+-- join each way on every column).
 {{
     config(
         materialized='incremental',
@@ -15,13 +19,9 @@
 
 with
 
-history as (
-    select * from {{ ref('segment_membership_history') }}
-),
-
 built_dates as (
     select distinct history.as_of_date
-    from history
+    from {{ ref('segment_membership_history') }} as history
 ),
 
 consecutive_dates as (
@@ -52,7 +52,7 @@ current_memberships as (
         history.segment,
         history.segment_key
     from date_pairs
-    inner join history
+    inner join {{ ref('segment_membership_history') }} as history
         on date_pairs.as_of_date = history.as_of_date
 ),
 
@@ -65,46 +65,56 @@ previous_memberships as (
         history.segment,
         history.segment_key
     from date_pairs
-    inner join history
+    inner join {{ ref('segment_membership_history') }} as history
         on date_pairs.previous_as_of_date = history.as_of_date
 ),
 
-entries as (
+compared as (
+    -- the (contact, family) pairs whose segment is not the same on both dates
     select
-        current_memberships.as_of_date,
-        current_memberships.previous_as_of_date,
-        current_memberships.contact_id,
-        current_memberships.segment_family,
-        current_memberships.segment,
-        current_memberships.segment_key,
-        'entered' as change_type
+        coalesce(current_memberships.as_of_date, previous_memberships.as_of_date) as as_of_date,
+        coalesce(
+            current_memberships.previous_as_of_date, previous_memberships.previous_as_of_date
+        ) as previous_as_of_date,
+        coalesce(current_memberships.contact_id, previous_memberships.contact_id) as contact_id,
+        coalesce(current_memberships.segment_family, previous_memberships.segment_family) as segment_family,
+        current_memberships.segment as current_segment,
+        current_memberships.segment_key as current_segment_key,
+        previous_memberships.segment as previous_segment,
+        previous_memberships.segment_key as previous_segment_key
     from current_memberships
-    left join previous_memberships
+    full outer join previous_memberships
         on
             current_memberships.as_of_date = previous_memberships.as_of_date
             and current_memberships.contact_id = previous_memberships.contact_id
             and current_memberships.segment_family = previous_memberships.segment_family
-            and current_memberships.segment = previous_memberships.segment
-    where previous_memberships.contact_id is null
+    where current_memberships.segment is distinct from previous_memberships.segment
+),
+
+entries as (
+    select
+        as_of_date,
+        previous_as_of_date,
+        contact_id,
+        segment_family,
+        current_segment as segment,
+        current_segment_key as segment_key,
+        'entered' as change_type
+    from compared
+    where current_segment is not null
 ),
 
 exits as (
     select
-        previous_memberships.as_of_date,
-        previous_memberships.previous_as_of_date,
-        previous_memberships.contact_id,
-        previous_memberships.segment_family,
-        previous_memberships.segment,
-        previous_memberships.segment_key,
+        as_of_date,
+        previous_as_of_date,
+        contact_id,
+        segment_family,
+        previous_segment as segment,
+        previous_segment_key as segment_key,
         'exited' as change_type
-    from previous_memberships
-    left join current_memberships
-        on
-            previous_memberships.as_of_date = current_memberships.as_of_date
-            and previous_memberships.contact_id = current_memberships.contact_id
-            and previous_memberships.segment_family = current_memberships.segment_family
-            and previous_memberships.segment = current_memberships.segment
-    where current_memberships.contact_id is null
+    from compared
+    where previous_segment is not null
 ),
 
 final as (

@@ -14,7 +14,11 @@ usable as (
         line_number,
         product_id,
         quantity,
-        unit_price_net
+        unit_price_net,
+        order_contact_id as contact_id,
+        order_ordered_at as ordered_at,
+        order_status,
+        order_amount_net
     from checked
 )
 

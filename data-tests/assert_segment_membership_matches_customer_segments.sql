@@ -4,23 +4,25 @@
 -- segment is the contact's label, no row is of another family, and no row belongs to a contact that
 -- is not in customer_segments. So (contact_id, segment_family) is unique as well.
 -- In Dagster this is a check on segment_membership (it reads two models, so it says which).
-{%- set families = [
-    ('rfm', 'segments.rfm_segment', true),
-    ('lifecycle', 'segments.lifecycle_stage', true),
-    ('focus', 'segments.focus_segment', false),
-    ('engagement', 'segments.engagement_level', true),
-    ('score_band', 'segments.score_band', true),
-    ('persona', 'segments.persona', false),
-    ('funnel_stage', 'segments.funnel_stage', false),
-    ('within_radius', "case when segments.is_within_store_radius then 'within_radius'"
-        ~ " when not segments.is_within_store_radius then 'outside_radius' end", false),
-] %}
 {{ config(meta={'dagster': {'ref': {'name': 'segment_membership'}}}) }}
 
 with
 
 segments as (
-    select * from {{ ref('customer_segments') }}
+    select
+        contact_id,
+        rfm_segment,
+        lifecycle_stage,
+        focus_segment,
+        engagement_level,
+        score_band,
+        persona,
+        funnel_stage,
+        case
+            when is_within_store_radius then 'within_radius'
+            when not is_within_store_radius then 'outside_radius'
+        end as within_radius_segment
+    from {{ ref('customer_segments') }}
 ),
 
 membership as (
@@ -35,11 +37,22 @@ per_contact as (
     select
         contact_id,
         count(*) as membership_rows,
-        {%- for family, label, always in families %}
-        count(*) filter (where segment_family = '{{ family }}') as {{ family }}_rows,
-        any_value(segment) filter (where segment_family = '{{ family }}') as {{ family }}_segment
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        count(*) filter (where segment_family = 'rfm') as rfm_rows,
+        count(*) filter (where segment_family = 'lifecycle') as lifecycle_rows,
+        count(*) filter (where segment_family = 'focus') as focus_rows,
+        count(*) filter (where segment_family = 'engagement') as engagement_rows,
+        count(*) filter (where segment_family = 'score_band') as score_band_rows,
+        count(*) filter (where segment_family = 'persona') as persona_rows,
+        count(*) filter (where segment_family = 'funnel_stage') as funnel_stage_rows,
+        count(*) filter (where segment_family = 'within_radius') as within_radius_rows,
+        any_value(segment) filter (where segment_family = 'rfm') as rfm_segment,
+        any_value(segment) filter (where segment_family = 'lifecycle') as lifecycle_segment,
+        any_value(segment) filter (where segment_family = 'focus') as focus_segment,
+        any_value(segment) filter (where segment_family = 'engagement') as engagement_segment,
+        any_value(segment) filter (where segment_family = 'score_band') as score_band_segment,
+        any_value(segment) filter (where segment_family = 'persona') as persona_segment,
+        any_value(segment) filter (where segment_family = 'funnel_stage') as funnel_stage_segment,
+        any_value(segment) filter (where segment_family = 'within_radius') as within_radius_segment
     from membership
     group by contact_id
 ),
@@ -49,16 +62,28 @@ compared as (
         coalesce(segments.contact_id, per_contact.contact_id) as contact_id,
         segments.contact_id is null as is_unknown_contact,
         coalesce(per_contact.membership_rows, 0) as membership_rows,
-        {%- for family, label, always in families %}
-        coalesce(per_contact.{{ family }}_rows, 0) as {{ family }}_rows,
-        {%- if always %}
-        1 as {{ family }}_expected_rows,
-        {%- else %}
-        case when {{ label }} is null then 0 else 1 end as {{ family }}_expected_rows,
-        {%- endif %}
-        per_contact.{{ family }}_segment is distinct from {{ label }} as is_{{ family }}_mismatch
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        coalesce(per_contact.rfm_rows, 0) as rfm_rows,
+        coalesce(per_contact.lifecycle_rows, 0) as lifecycle_rows,
+        coalesce(per_contact.focus_rows, 0) as focus_rows,
+        coalesce(per_contact.engagement_rows, 0) as engagement_rows,
+        coalesce(per_contact.score_band_rows, 0) as score_band_rows,
+        coalesce(per_contact.persona_rows, 0) as persona_rows,
+        coalesce(per_contact.funnel_stage_rows, 0) as funnel_stage_rows,
+        coalesce(per_contact.within_radius_rows, 0) as within_radius_rows,
+        case when segments.focus_segment is null then 0 else 1 end as focus_expected_rows,
+        case when segments.persona is null then 0 else 1 end as persona_expected_rows,
+        case when segments.funnel_stage is null then 0 else 1 end as funnel_stage_expected_rows,
+        case when segments.within_radius_segment is null then 0 else 1 end as within_radius_expected_rows,
+        (
+            per_contact.rfm_segment is distinct from segments.rfm_segment
+            or per_contact.lifecycle_segment is distinct from segments.lifecycle_stage
+            or per_contact.focus_segment is distinct from segments.focus_segment
+            or per_contact.engagement_segment is distinct from segments.engagement_level
+            or per_contact.score_band_segment is distinct from segments.score_band
+            or per_contact.persona_segment is distinct from segments.persona
+            or per_contact.funnel_stage_segment is distinct from segments.funnel_stage
+            or per_contact.within_radius_segment is distinct from segments.within_radius_segment
+        ) as is_label_mismatch
     from segments
     full outer join per_contact
         on segments.contact_id = per_contact.contact_id
@@ -67,12 +92,16 @@ compared as (
 select * from compared
 where
     is_unknown_contact
-    or membership_rows <> (
-        {%- for family, label, always in families %}
-        {{ family }}_rows{{ ' +' if not loop.last }}
-        {%- endfor %}
+    or is_label_mismatch
+    or membership_rows != (
+        rfm_rows + lifecycle_rows + focus_rows + engagement_rows
+        + score_band_rows + persona_rows + funnel_stage_rows + within_radius_rows
     )
-    {%- for family, label, always in families %}
-    or {{ family }}_rows <> {{ family }}_expected_rows
-    or is_{{ family }}_mismatch
-    {%- endfor %}
+    or rfm_rows != 1
+    or lifecycle_rows != 1
+    or engagement_rows != 1
+    or score_band_rows != 1
+    or focus_rows != focus_expected_rows
+    or persona_rows != persona_expected_rows
+    or funnel_stage_rows != funnel_stage_expected_rows
+    or within_radius_rows != within_radius_expected_rows

@@ -190,6 +190,33 @@ def test_marts_exist(demo_warehouse: Path) -> None:
     assert not missing, f"marts missing from schema main: {sorted(missing)} (found {present})"
 
 
+def test_mart_keys_are_not_null_constraints(demo_warehouse: Path) -> None:
+    """The marts' not-null columns are NOT NULL constraints of their enforced contracts (DuckDB
+    refuses an empty key when the table is written), not tests that read the table again."""
+    rows = query(
+        demo_warehouse,
+        "select table_name, list(constraint_column_names[1]) from duckdb_constraints()"
+        " where schema_name = 'main' and constraint_type = 'NOT NULL' group by table_name",
+    )
+    not_null = {table: set(columns) for table, columns in rows}
+    for table in (
+        "customer_rfm",
+        "customer_lifecycle",
+        "customer_focus_segments",
+        "customer_segments",
+        "customer_engagement",
+        "customer_scores",
+        "customer_profile",
+        "segment_membership",
+        "segment_membership_history",
+        "segment_membership_changes",
+    ):
+        assert "contact_id" in not_null.get(table, set()), (table, not_null)
+    membership = not_null["segment_membership"]
+    assert {"as_of_date", "segment_family", "segment", "segment_key"} <= membership
+    assert "rfm_segment" in not_null["customer_rfm"]
+
+
 def test_default_build_matches_reference(demo_warehouse: Path, demo_reference_data) -> None:
     expected = reference_records(demo_reference_data, DEMO_AS_OF)
     # the store is realistic: every lifecycle stage and focus segment occurs

@@ -120,7 +120,7 @@ def test_definitions_load_with_an_asset_per_dbt_node() -> None:
     assert {"raw", "staging", "intermediate", "marts", "seeds", "serving"} <= groups
     # dbt tests are asset checks; a raw file is upstream of the staging model that reads it.
     check_names = {key.name for key in graph.asset_check_keys}
-    assert "not_null_customer_rfm_contact_id" in check_names
+    assert "unique_customer_rfm_contact_id" in check_names
     # Every dbt data test is a check, those reading several models included (meta dagster.ref).
     data_tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
     assert "assert_focus_segments_follow_the_rules" in data_tests

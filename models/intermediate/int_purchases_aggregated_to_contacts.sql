@@ -6,9 +6,7 @@
 -- The lines carry their order's contact, time, status and amount (stg_raw__order_items), so the
 -- valid-order rule is applied to them directly instead of joining 18M lines to 10M orders again.
 {%- set is_valid_order -%}
-    cast(ordered_at as date) <= {{ as_of_date() }}
-    and status = 'completed'
-    and amount_net > 0
+cast(ordered_at as date) <= {{ as_of_date() }} and status = 'completed' and amount_net > 0
 {%- endset %}
 
 with

@@ -1,6 +1,4 @@
 -- One row per (as-of date, contact, segment family): the membership of every day that was built.
--- The rows are segment_membership's, made by the same macro (segment_membership_rows) from
--- customer_segments, so this model does not wait for segment_membership and its checks.
 -- Each build replaces the rows of its own as_of_date (delete+insert on that date) and keeps the
 -- other days, so a backfill or a rerun of a past day rewrites exactly that day.
 -- full_refresh=false: `dbt build --full-refresh` (e.g. to read the raw files again) keeps the
@@ -18,7 +16,7 @@
 with
 
 memberships as (
-    {{ segment_membership_rows(ref('customer_segments')) }}
+    select * from {{ ref('segment_membership') }}
 ),
 
 final as (

@@ -120,3 +120,9 @@
         and {{ timestamp_column }} < {{ as_of_date() }} + to_days(1)
     )
 {%- endmacro %}
+
+{% macro is_valid_order() -%}
+    {#- SPEC: a valid order is completed with a positive net amount (the as-of date is each model's
+        own filter). Over columns status and amount_net. -#}
+    status = 'completed' and amount_net > 0
+{%- endmacro %}

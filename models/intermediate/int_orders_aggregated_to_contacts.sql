@@ -15,7 +15,7 @@ orders_as_of as (
         contact_id,
         ordered_at,
         amount_net,
-        status = 'completed' and amount_net > 0 as is_valid,
+        {{ is_valid_order() }} as is_valid,
         {{ days_since('ordered_at') }} as days_since_order
     from orders
     where cast(ordered_at as date) <= {{ as_of_date() }}

@@ -5,8 +5,8 @@
 -- first in alphabetical order. Lines whose product or category is unknown are left out.
 -- The lines carry their order's contact, time, status and amount (stg_raw__order_items), so the
 -- valid-order rule is applied to them directly instead of joining 18M lines to 10M orders again.
-{%- set is_valid_order -%}
-cast(ordered_at as date) <= {{ as_of_date() }} and status = 'completed' and amount_net > 0
+{%- set valid_order_as_of -%}
+cast(ordered_at as date) <= {{ as_of_date() }} and {{ is_valid_order() }}
 {%- endset %}
 
 with
@@ -29,7 +29,7 @@ valid_orders as (
         contact_id,
         amount_net
     from orders
-    where {{ is_valid_order }}
+    where {{ valid_order_as_of }}
 ),
 
 lines_with_orders as (
@@ -51,7 +51,7 @@ valid_order_items as (
         quantity,
         unit_price_net
     from lines_with_orders
-    where {{ is_valid_order }}
+    where {{ valid_order_as_of }}
 ),
 
 order_values as (

@@ -39,24 +39,6 @@ unnested as (
     from segments
 ),
 
-memberships as (
-    select
-        contact_id,
-        as_of_date,
-        email,
-        first_name,
-        last_name,
-        email_consent,
-        sms_consent,
-        unsubscribed_at,
-        engagement_level,
-        struct_extract(membership, 'segment_family') as segment_family,
-        struct_extract(membership, 'segment') as segment
-    from unnested
-    -- rfm, lifecycle, engagement and score_band are always set (a test holds every contact to one row each)
-    where struct_extract(membership, 'segment') is not null
-),
-
 segment_labels as (
     -- the distinct labels of each family (a few dozen rows)
     {%- for family, label in families %}
@@ -83,24 +65,26 @@ segment_keys as (
 ),
 
 final as (
+    -- the inner join keeps the families whose label is set (segment_keys has no null segment);
+    -- rfm, lifecycle, engagement and score_band always are (a test holds every contact to one row each)
     select
-        memberships.contact_id,
-        memberships.as_of_date,
-        memberships.segment_family,
-        memberships.segment,
+        unnested.contact_id,
+        unnested.as_of_date,
+        segment_keys.segment_family,
+        segment_keys.segment,
         segment_keys.segment_key,
-        memberships.email,
-        memberships.first_name,
-        memberships.last_name,
-        coalesce(memberships.email_consent, false) as email_consent,
-        coalesce(memberships.sms_consent, false) as sms_consent,
-        memberships.unsubscribed_at is not null as is_unsubscribed,
-        memberships.email is not null and memberships.engagement_level != 'unreachable' as is_email_reachable
-    from memberships
+        unnested.email,
+        unnested.first_name,
+        unnested.last_name,
+        coalesce(unnested.email_consent, false) as email_consent,
+        coalesce(unnested.sms_consent, false) as sms_consent,
+        unnested.unsubscribed_at is not null as is_unsubscribed,
+        unnested.email is not null and unnested.engagement_level != 'unreachable' as is_email_reachable
+    from unnested
     inner join segment_keys
         on
-            memberships.segment_family = segment_keys.segment_family
-            and memberships.segment = segment_keys.segment
+            struct_extract(unnested.membership, 'segment_family') = segment_keys.segment_family
+            and struct_extract(unnested.membership, 'segment') = segment_keys.segment
 )
 
 select * from final

@@ -122,6 +122,21 @@ CONTACT_COLUMNS = ["contact_id", "email", "created_at", "subscribed_at"]
 ORDER_COLUMNS = ["order_id", "contact_id", "ordered_at", "status", "amount_net", "currency"]
 REFUND_COLUMNS = ["refund_id", "order_id", "contact_id", "refunded_at", "amount_net"]
 ITEM_COLUMNS = ["order_id", "line_number", "product_id", "quantity", "unit_price_net"]
+CART_COLUMNS = ["cart_id", "contact_id", "created_at", "value_net"]
+WEB_EVENT_COLUMNS = ["event_id", "contact_id", "session_id", "event_type", "occurred_at"]
+EMAIL_EVENT_COLUMNS = ["event_id", "contact_id", "campaign_id", "event_type", "occurred_at"]
+
+#: staging model -> its key columns (the raw contract's entities)
+STAGING_KEYS = {
+    "stg_raw__contacts": ["contact_id"],
+    "stg_raw__orders": ["order_id"],
+    "stg_raw__refunds": ["refund_id"],
+    "stg_raw__order_items": ["order_id", "line_number"],
+    "stg_raw__products": ["product_id"],
+    "stg_raw__carts": ["cart_id"],
+    "stg_raw__web_events": ["event_id"],
+    "stg_raw__email_events": ["event_id"],
+}
 
 
 @dataclass(frozen=True)
@@ -362,10 +377,56 @@ def write_bad_rows_store(folder: Path) -> BadRowsStore:
                 amount_net="25.00",
             )
 
+    # carts, web and email events: staging keeps no test of their keys (the views are read once
+    # at scale), so a missing key and a repeated key are injected into each here; see
+    # test_every_staging_key_is_present_and_unique
+    carts, web, email = Entity("carts"), Entity("web_events"), Entity("email_events")
+    for n in range(1, 4):
+        carts.add(
+            cart_id=f"C{n}",
+            contact_id=f"B{n:02d}",
+            created_at=iso_z(days_before(n)),
+            value_net="20.00",
+        )
+        web.add(
+            event_id=f"W{n}",
+            contact_id=f"B{n:02d}",
+            session_id=f"S{n}",
+            event_type="page_view",
+            occurred_at=iso_z(days_before(n)),
+        )
+        email.add(
+            event_id=f"E{n}",
+            contact_id=f"B{n:02d}",
+            campaign_id="CAMP1",
+            event_type="sent",
+            occurred_at=iso_z(days_before(n)),
+        )
+    for entity, key, values, later in (
+        (carts, "cart_id", {"contact_id": "B01", "value_net": "5.00"}, "created_at"),
+        (web, "event_id", {"contact_id": "B01", "event_type": "search"}, "occurred_at"),
+        (email, "event_id", {"contact_id": "B01", "event_type": "open"}, "occurred_at"),
+    ):
+        name = entity.name
+        rows[f"{name}_without_key"] = entity.add(
+            **{key: " ", later: iso_z(days_before(2))}, **values
+        )
+        expected.append(Issue(name, rows[f"{name}_without_key"], "missing_key", key))
+        # the same key as the entity's first row, older: dropped as a duplicate
+        rows[f"{name}_duplicate"] = entity.add(
+            **{key: entity.rows[0][key], later: iso_z(days_before(30))}, **values
+        )
+        expected.append(
+            Issue(name, rows[f"{name}_duplicate"], "duplicate_key", key, "duplicate_dropped")
+        )
+
     write_csv(folder / "contacts.csv", CONTACT_COLUMNS, contacts.rows)
     write_csv(folder / "orders.csv", ORDER_COLUMNS, orders.rows)
     write_csv(folder / "refunds.csv", REFUND_COLUMNS, refunds.rows)
     write_csv(folder / "order_items.csv", ITEM_COLUMNS, items.rows)
+    write_csv(folder / "carts.csv", CART_COLUMNS, carts.rows)
+    write_csv(folder / "web_events.csv", WEB_EVENT_COLUMNS, web.rows)
+    write_csv(folder / "email_events.csv", EMAIL_EVENT_COLUMNS, email.rows)
     return BadRowsStore(folder, expected, rows)
 
 
@@ -507,6 +568,28 @@ def test_bad_rows_are_reported_with_reason_and_row(bad_rows) -> None:
         f"expected issues not found: {missing}\nunexpected issues: {unexpected}\n"
         f"all issues: {sorted(found, key=lambda i: (i.entity, i.source_row))}"
     )
+
+
+def test_every_staging_key_is_present_and_unique(bad_rows) -> None:
+    """The staging views of large entities carry no key test: their keys are non-null and unique
+    by construction (missing_key in the base model, the _duplicates model). The bad-rows store
+    injects a blank key and a repeated key into carts, web and email events; none survives."""
+    _, db = bad_rows
+    for model, keys in STAGING_KEYS.items():
+        key = ", ".join(keys)
+        nulls = " or ".join(f"{column} is null" for column in keys)
+        [(rows, distinct, null_keys)] = query(
+            db,
+            f"select count(*), count(distinct ({key})), count(*) filter (where {nulls})"
+            f" from staging.{model}",
+        )
+        assert rows == distinct and null_keys == 0, (model, rows, distinct, null_keys)
+        # the store has no products file; every other entity has rows
+        assert rows > 0 or model == "stg_raw__products", model
+    # the kept copy of a repeated key is the later one
+    assert query(db, "select value_net from staging.stg_raw__carts where cart_id = 'C1'") == [
+        (Decimal("20.00"),)
+    ]
 
 
 def test_bad_rows_keep_source_file_and_raw_values(bad_rows) -> None:

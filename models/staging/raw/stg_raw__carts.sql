@@ -1,4 +1,8 @@
 -- The usable carts of the raw contract: parsed, deduplicated; the rest is in data_quality_issues.
+-- A view: its one reader (int_web_events_aggregated_to_contacts) wants only the funnel window's
+-- carts, and that filter reaches the ingest table through the view's checks.
+{{ config(materialized='view') }}
+
 with
 
 checked as (

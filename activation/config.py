@@ -61,11 +61,18 @@ _OPTION_KEYS = {
         "max_attempts",
         "backoff_initial_s",
         "backoff_max_s",
+        "retry_after_max_s",
     },
 }
 _NUMBER_OPTIONS = {
     "postgres": ("connect_timeout_s",),
-    "http": ("timeout_s", "max_attempts", "backoff_initial_s", "backoff_max_s"),
+    "http": (
+        "timeout_s",
+        "max_attempts",
+        "backoff_initial_s",
+        "backoff_max_s",
+        "retry_after_max_s",
+    ),
 }
 _INTEGER_OPTIONS = {"connect_timeout_s", "max_attempts"}
 _REQUIRED_OPTIONS = {"files": set(), "ad_audience": set(), "postgres": {"dsn_env"}, "http": set()}

@@ -478,6 +478,32 @@ def test_retry_after_is_honoured_on_503_and_as_an_http_date(tmp_path: Path, esp:
     assert result.failed == 0 and server_pairs(esp) == pairs(expected_members(contacts))
 
 
+def test_a_retry_after_beyond_the_cap_stops_the_sync_and_the_rerun_finishes(
+    tmp_path: Path, esp: EspServer
+) -> None:
+    """A Retry-After of an hour (over retry_after_max_s) stops the run at once with a message
+    that names the wait and the option, instead of sleeping; the next run sends the rest, each
+    member exactly once."""
+    import time
+
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(80, seed=11)
+    write_membership(db, contacts)
+    target = destination(tmp_path, esp.url, options={"retry_after_max_s": 5})
+
+    esp.state.fault = lambda number: Fault(status=429, retry_after="3600") if number == 2 else None
+    started = time.monotonic()
+    with pytest.raises(SyncError, match=r"retry after 3600 s .*retry_after_max_s \(5 s\)"):
+        sync_destination(db, target)
+    assert time.monotonic() - started < 30
+    assert [r.outcome for r in esp.state.received] == ["applied", "429"]
+
+    esp.state.fault = lambda number: None
+    assert sync_destination(db, target).failed == 0
+    assert server_pairs(esp) == pairs(expected_members(contacts))
+    assert max(applied(esp).values()) == 1
+
+
 def test_a_batch_refused_with_400_for_some_rows_delivers_the_others(
     tmp_path: Path, esp: EspServer
 ) -> None:

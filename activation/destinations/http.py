@@ -13,7 +13,9 @@ with headers `Content-Type: application/json`, `Idempotency-Key: <key>` and the 
 A 2xx answer may carry per-row results, `{"results": [{"email": ..., "status": "ok" | "rejected",
 "error": ...}]}`: refused rows are recorded as rejected, the others delivered. 429, 5xx, 408,
 time-outs and dropped connections are retried with exponential backoff (or as long as a 429 or
-5xx's `Retry-After` says, in seconds or as an HTTP date) up to max_attempts; a 404 on a removal
+5xx's `Retry-After` says, in seconds or as an HTTP date) up to max_attempts; a Retry-After longer
+than retry_after_max_s stops the sync at once (a run nobody watches must not sleep for hours; the
+next run resumes from the ledger); a 404 on a removal
 means the member is already gone and counts as delivered; another 4xx rejects
 the batch's rows (recorded with the answer) and the sync goes on; 401/403 stop the sync (the secret
 is wrong). The idempotency key is derived from the destination, the list, the action and, per row,
@@ -104,6 +106,7 @@ class HttpAdapter:
         self.max_attempts = int(options.get("max_attempts", 6))
         self.backoff_initial = float(options.get("backoff_initial_s", 1.0))
         self.backoff_max = float(options.get("backoff_max_s", 60.0))
+        self.retry_after_max = float(options.get("retry_after_max_s", 300.0))
         if self.max_attempts < 1:
             raise DestinationError(f"destination {destination.name!r}: max_attempts must be >= 1")
         self.sleep = sleep
@@ -134,6 +137,23 @@ class HttpAdapter:
             self._retry_after = error.headers.get("Retry-After") if error.headers else None
             return error.code, text
 
+    def _server_wait(self, url: str, status: int, attempt: int) -> float:
+        """Seconds to wait before the next attempt after a 429 or 5xx: the answer's Retry-After,
+        else the backoff. A Retry-After beyond retry_after_max_s stops the sync."""
+        from activation.destinations import DestinationError
+
+        after = retry_after_seconds(self._retry_after)
+        if after is None:
+            return self._backoff(attempt)
+        if after > self.retry_after_max:
+            raise DestinationError(
+                f"destination {self.destination.name!r}: HTTP {status} from {url} asks to retry "
+                f"after {after:.0f} s (Retry-After: {self._retry_after}), more than "
+                f"options.retry_after_max_s ({self.retry_after_max:g} s): the sync stops here; the "
+                "next run sends what is left (raise retry_after_max_s to wait instead)"
+            )
+        return after
+
     def send(self, url: str, payload: dict[str, Any], key: str) -> tuple[int, str]:
         """POST with retries; the final (status, body) of a 2xx or non-retryable 4xx."""
         from activation.destinations import DestinationError
@@ -158,13 +178,11 @@ class HttpAdapter:
                     )
                 if status == 429:
                     last = "HTTP 429 Too Many Requests"
-                    after = retry_after_seconds(self._retry_after)
-                    wait = after if after is not None else self._backoff(attempt)
+                    wait = self._server_wait(url, status, attempt)
                 elif status >= 500 or status == 408:
                     # 503 (and others) may say when to come back, as 429 does.
                     last = f"HTTP {status}: {text[:200]}"
-                    after = retry_after_seconds(self._retry_after)
-                    wait = after if after is not None else self._backoff(attempt)
+                    wait = self._server_wait(url, status, attempt)
                 else:
                     return status, text
             if attempt < self.max_attempts:

@@ -167,6 +167,8 @@ class EspState:
         # A strict API: an add batch with any address `reject` refuses is answered with this
         # status (e.g. 400) and {"errors": [{"email", "error"}]}, and nothing of it is applied.
         self.strict_status: int | None = None
+        # A size limit: a batch of more members than this is answered 413 Payload Too Large.
+        self.max_members: int | None = None
         # The per-row status of an applied member, by action (APIs say "added", "removed"...).
         self.ok_status: dict[str, str] = {"add": "ok", "remove": "ok"}
 
@@ -225,6 +227,10 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
                 record.outcome = str(fault.status)
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
                 self._answer(fault.status, b'{"error": "injected"}', headers)
+                return
+            if state.max_members is not None and len(emails) > state.max_members:
+                record.outcome = "413"
+                self._answer(413, b'{"error": "payload too large"}')
                 return
             if state.reject_batch_status and list_name == state.reject_batch_list:
                 record.outcome = str(state.reject_batch_status)

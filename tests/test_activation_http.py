@@ -535,6 +535,36 @@ def test_a_batch_refused_with_400_for_some_rows_delivers_the_others(
     assert again.sent == 0 and again.rejected == len(refused)
 
 
+def test_a_batch_too_large_is_halved_until_the_api_takes_it(tmp_path: Path, esp: EspServer) -> None:
+    """An API that takes at most 15 members per call answers 413 to the batches of 40: each is
+    halved (20, then 10) and every member arrives exactly once, each part under its own key.
+    One member that alone is too large (limit 0) is rejected with the answer, not retried."""
+    esp.state.max_members = 15
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(200, seed=13)
+    write_membership(db, contacts)
+    result = sync_destination(db, destination(tmp_path, esp.url, batch_size=40))
+    wanted = pairs(expected_members(contacts))
+    assert server_pairs(esp) == wanted and max(applied(esp).values()) == 1
+    assert (result.entered, result.rejected, result.failed) == (len(wanted), 0, 0)
+    received = esp.state.received
+    assert any(r.outcome == "413" for r in received)
+    applied_calls = [r for r in received if r.outcome == "applied"]
+    assert applied_calls and all(len(r.emails) <= 15 for r in applied_calls)
+    keys = [r.key for r in applied_calls]
+    assert len(set(keys)) == len(keys)
+
+    esp.state.max_members = 0
+    write_membership(db, make_contacts(3, seed=14))
+    again = sync_destination(db, destination(tmp_path, esp.url, batch_size=40))
+    assert again.failed == 0 and again.rejected > 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        errors = con.execute(
+            "select distinct error from activation.sync_row_results where status = 'rejected'"
+        ).fetchall()
+    assert errors and all(error.startswith("HTTP 413") for (error,) in errors)
+
+
 def test_a_removal_answered_404_counts_as_done(tmp_path: Path, esp: EspServer) -> None:
     """An API answering 404 to a removal (member or list already gone) has what the exit asks
     for: the exit is delivered, leaves the state, and is not sent again."""

@@ -16,7 +16,8 @@ time-outs and dropped connections are retried with exponential backoff (or as lo
 5xx's `Retry-After` says, in seconds or as an HTTP date) up to max_attempts; a Retry-After longer
 than retry_after_max_s stops the sync at once (a run nobody watches must not sleep for hours; the
 next run resumes from the ledger); a 404 on a removal
-means the member is already gone and counts as delivered; another 4xx rejects
+means the member is already gone and counts as delivered; a 413 (payload too large) halves the
+batch until the API takes it (one member too large alone is rejected); another 4xx rejects
 the batch's rows (recorded with the answer) and the sync goes on; 401/403 stop the sync (the secret
 is wrong). The idempotency key is derived from the destination, the list, the action and, per row,
 the identifier, the payload's hash and how many times that (contact, segment, identifier) was
@@ -208,6 +209,17 @@ class HttpAdapter:
         ).fetchall()
         return {row_id: f"{attrs_hash}:{count}" for row_id, attrs_hash, count in rows}
 
+    def _key(
+        self, list_name: str, action: str, rows: list[dict[str, Any]], generations: dict[int, str]
+    ) -> str:
+        """The idempotency key of a call that sends these rows (see the module docstring)."""
+        return idempotency_key(
+            self.destination.name,
+            list_name,
+            action,
+            [f"{row['identifier']}:{generations[row['row_id']]}" for row in rows],
+        )
+
     @staticmethod
     def _kept_exits(run: SyncRun) -> set[int]:
         """Exits whose address stays on the list through another contact (two contacts sharing
@@ -225,7 +237,6 @@ class HttpAdapter:
         return {row[0] for row in rows}
 
     def deliver(self, run: SyncRun) -> None:
-        name = self.destination.name
         generations = self._generations(run)
         kept = self._kept_exits(run)
         for number, (action, segment_key, first, last) in enumerate(
@@ -249,20 +260,19 @@ class HttpAdapter:
             list_name = self.list_name.format(**fields)
             path = self.remove_path if action == "exit" else self.add_path
             url = self.base_url + path.format(list=urllib.request.quote(list_name, safe=""))
-            key = idempotency_key(
-                name,
-                list_name,
-                action,
-                [f"{row['identifier']}:{generations[row['row_id']]}" for row in rows],
-            )
+            key = self._key(list_name, action, rows, generations)
+
             refused: dict[str, str] = {}
-            while send_rows:
+            # What is left to send, in order: the batch, or the parts an answer made of it.
+            queue: list[tuple[list[dict[str, Any]], str]] = [(send_rows, key)]
+            while queue:
+                send_rows, key = queue.pop(0)
                 payload = {"list": list_name, "members": self._members(action, send_rows)}
                 status, text = self.send(url, payload, key)
                 if action == "exit" and status == 404:
                     # Not found on removal: the member (or the list) is already gone, which is
                     # what the exit asks for; recorded as delivered, not resent every run.
-                    break
+                    continue
                 by_row = self._row_rejections(send_rows, text)
                 if status < 300:
                     refused.update(
@@ -270,7 +280,16 @@ class HttpAdapter:
                         for row in send_rows
                         if row["row_id"] in by_row
                     )
-                    break
+                    continue
+                if status == 413 and len(send_rows) > 1:
+                    # Payload Too Large: the API takes smaller batches; both halves are sent
+                    # (each with its own key), halved again until the API takes them.
+                    half = len(send_rows) // 2
+                    parts = (send_rows[:half], send_rows[half:])
+                    queue[:0] = [
+                        (part, self._key(list_name, action, part, generations)) for part in parts
+                    ]
+                    continue
                 if status in (400, 422) and 0 < len(by_row) < len(send_rows):
                     # The API refused the batch for the rows its answer names: those are
                     # rejected, the others are sent again without them (a new batch, new key).
@@ -279,17 +298,11 @@ class HttpAdapter:
                         for row in send_rows
                         if row["row_id"] in by_row
                     )
-                    send_rows = [row for row in send_rows if row["row_id"] not in by_row]
-                    key = idempotency_key(
-                        name,
-                        list_name,
-                        action,
-                        [f"{row['identifier']}:{generations[row['row_id']]}" for row in send_rows],
-                    )
+                    rest = [row for row in send_rows if row["row_id"] not in by_row]
+                    queue.insert(0, (rest, self._key(list_name, action, rest, generations)))
                     continue
                 error = f"HTTP {status}: {text[:300]}"
                 refused.update((row["identifier"], error) for row in send_rows)
-                break
             rejected = {
                 row["row_id"]: refused[row["identifier"]]
                 for row in rows

@@ -112,6 +112,30 @@
     {{ value }}
 {%- endmacro %}
 
+{% macro check_lifecycle_vars() -%}
+    {#- SPEC section 2 gives exactly one stage per contact only when the vars agree with each other:
+        a contact with one valid order is `new`, so `loyal` needs at least 2 orders, and `at_risk`
+        lies between active_days and lapsed_days. Other values would put a contact in two stages;
+        they stop the build with what to change. Renders nothing. -#}
+    {%- set active = int_var('active_days') | trim | int -%}
+    {%- set lapsed = int_var('lapsed_days') | trim | int -%}
+    {%- set loyal = int_var('loyal_min_orders') | trim | int -%}
+    {%- if loyal < 2 -%}
+        {{ exceptions.raise_compiler_error(
+            "var loyal_min_orders is " ~ loyal ~ ": it must be at least 2 (SPEC section 2: a contact"
+            ~ " with exactly one valid order is new, so loyal needs two or more); set loyal_min_orders"
+            ~ " to 2 or more"
+        ) }}
+    {%- endif -%}
+    {%- if lapsed < active -%}
+        {{ exceptions.raise_compiler_error(
+            "var lapsed_days (" ~ lapsed ~ ") is less than active_days (" ~ active ~ "): a last order"
+            ~ " between the two would be both recent and lapsed (SPEC section 2: at_risk lies between"
+            ~ " them); set lapsed_days to at least active_days"
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro within_days_of_as_of(timestamp_column, days) -%}
     {#- True when the event's UTC day is within `days` days of the as-of date (days_since between 0
         and days), written as a range on the raw timestamp so that the scan can skip row groups. -#}

@@ -151,17 +151,21 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
     def demo_store() -> Path:
         return demo.result()[0]
 
-    def variant(key: str, as_of: str, vars: Mapping[str, Any] | None = None) -> None:
+    def variant(
+        key: str, as_of: str, vars: Mapping[str, Any] | None = None, with_tests: bool = False
+    ) -> None:
         builds.submit(
             key,
             lambda: build_warehouse(
-                demo_store(), as_of, build_root / key, vars=vars, with_tests=False
+                demo_store(), as_of, build_root / key, vars=vars, with_tests=with_tests
             ),
         )
 
     builds.submit("csv", _csv_job, build_root)
     variant("thresholds", DEMO_AS_OF, THRESHOLD_VARS)
-    variant("custom_vars", DEMO_AS_OF, CUSTOM_VARS)
+    # with every data and unit test: a user's own vars must not fail the unit tests, which pin
+    # the vars they are written for
+    variant("custom_vars", DEMO_AS_OF, CUSTOM_VARS, with_tests=True)
     variant("rebuild", DEMO_AS_OF)
     builds.submit("future_rows", lambda: _future_rows_job(build_root, demo_store()))
     variant("early", EARLY_AS_OF)
@@ -295,3 +299,23 @@ def test_earlier_as_of_date_matches_reference(builds: BuildPool, demo_reference_
     assert_segments_match(db, expected, what=f"as of {EARLY_AS_OF}")
     dates = query(db, "select distinct as_of_date from main.customer_segments")
     assert dates == [(dt.date.fromisoformat(EARLY_AS_OF),)]
+
+
+def test_every_unit_test_pins_every_rule_var() -> None:
+    """A unit test's expectations hold for the vars it was written for: each one sets every rule
+    var of dbt_project.yml (the file paths, source_system and as_of_date aside), so a user's
+    project or --vars cannot fail it. The custom_vars build above runs them under other vars."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    project_vars = yaml.safe_load((root / "dbt_project.yml").read_text())["vars"]
+    rule_vars = set(project_vars) - {"source_system", "raw_data_path", "online_retail_path"}
+    files = sorted(root.glob("models/**/*unit_tests.yml"))
+    assert files
+    unpinned = {}
+    for file in files:
+        for test in yaml.safe_load(file.read_text())["unit_tests"]:
+            pinned = set((test.get("overrides") or {}).get("vars") or {})
+            if rule_vars - pinned:
+                unpinned[f"{file.name}: {test['name']}"] = sorted(rule_vars - pinned)
+    assert not unpinned, unpinned

@@ -452,6 +452,12 @@ def write_tiny_store(folder: Path, orders: bool = True, amount: bool = True) -> 
 # --------------------------------------------------------------------------------------------
 
 BAD_AS_OF_VALUES = ("30/06/2025", "2025-02-30")
+#: lifecycle vars that would put a contact in two stages, and what the error must say
+BAD_LIFECYCLE_VARS = ({"loyal_min_orders": 1}, {"active_days": 120, "lapsed_days": 90})
+BAD_LIFECYCLE_MESSAGES = (
+    "var loyal_min_orders is 1: it must be at least 2",
+    "var lapsed_days (90) is less than active_days (120)",
+)
 
 
 def _store_and_build(root: Path, name: str, writer, *, full: bool = True, fails: bool = False):
@@ -496,6 +502,15 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
             )
 
         builds.submit(f"bad_as_of_{i}", job)
+    for i, vars in enumerate(BAD_LIFECYCLE_VARS):
+
+        def vars_job(vars: dict[str, int] = vars, i: int = i):
+            store = write_tiny_store(root / f"bad_vars_{i}_store")
+            return store, run_build(
+                store, AS_OF, root / f"bad_vars_{i}_warehouse", vars=vars, with_tests=False
+            )
+
+        builds.submit(f"bad_vars_{i}", vars_job)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -742,3 +757,15 @@ def test_whitespace_padded_values_are_trimmed(bad_rows) -> None:
     assert actual["P-PAD"]["frequency"] == 1, actual.get("P-PAD")
     assert actual["P-PAD"]["monetary"] == Decimal("55.0000")
     assert actual["P-PAD"]["recency_days"] == 12
+
+
+@pytest.mark.parametrize(
+    "index", range(len(BAD_LIFECYCLE_VARS)), ids=["loyal_1", "lapsed_lt_active"]
+)
+def test_contradictory_lifecycle_vars_fail_clearly(builds: BuildPool, index: int) -> None:
+    """Vars under which SPEC section 2 would give a contact two stages stop the build, with the
+    var, its value and what to set (a contact with one order is new; at_risk lies between
+    active_days and lapsed_days)."""
+    _, result = builds.result(f"bad_vars_{index}")
+    assert not result.ok, f"vars {BAD_LIFECYCLE_VARS[index]} must stop the build"
+    assert BAD_LIFECYCLE_MESSAGES[index] in " ".join(result.output.split()), result.tail(15)

@@ -1,3 +1,4 @@
+{{ check_lifecycle_vars() }}
 with
 
 contacts as (

@@ -49,6 +49,18 @@ CUSTOM_VARS: dict[str, Any] = {
     "repeat_lapse_days": 90,
     "rfm_window_days": 365,
 }
+#: every window at its smallest (0 days: the as-of day only) and the least loyal_min_orders
+EDGE_VARS: dict[str, Any] = {
+    "active_days": 0,
+    "lapsed_days": 0,
+    "loyal_min_orders": 2,
+    "new_subscriber_days": 0,
+    "first_buyer_days": 0,
+    "two_time_buyer_days": 0,
+    "one_time_lapse_days": 0,
+    "repeat_lapse_days": 0,
+    "rfm_window_days": 0,
+}
 EARLY_AS_OF = "2025-01-31"
 
 
@@ -166,6 +178,7 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
     # with every data and unit test: a user's own vars must not fail the unit tests, which pin
     # the vars they are written for
     variant("custom_vars", DEMO_AS_OF, CUSTOM_VARS, with_tests=True)
+    variant("edge_vars", DEMO_AS_OF, EDGE_VARS)
     variant("rebuild", DEMO_AS_OF)
     builds.submit("future_rows", lambda: _future_rows_job(build_root, demo_store()))
     variant("early", EARLY_AS_OF)
@@ -267,6 +280,20 @@ def test_non_default_vars_match_reference(builds: BuildPool, demo_reference_data
     unscored = [r for r in expected.values() if r["orders_count"] and r["r_score"] is None]
     assert unscored, "expected customers outside the 365-day RFM window"
     assert_segments_match(db, expected, rfm_window=True, what=f"vars {CUSTOM_VARS}")
+
+
+def test_zero_day_windows_match_reference(builds: BuildPool, demo_reference_data) -> None:
+    """Every window at 0 days (only the as-of day counts): the boundaries of every rule at once."""
+    db = builds.result("edge_vars")
+    expected = reference_records(demo_reference_data, DEMO_AS_OF, EDGE_VARS)
+    stages = {r["lifecycle_stage"] for r in expected.values()}
+    focus = {r["focus_segment"] for r in expected.values()} - {None}
+    scored = [r for r in expected.values() if r["r_score"] is not None]
+    # the as-of day has orders (scored, new, loyal) and most buyers are past every window; all
+    # five focus segments occur
+    assert {"prospect", "new", "loyal", "lapsed"} <= stages and scored, (stages, len(scored))
+    assert len(focus) == 5, focus
+    assert_segments_match(db, expected, rfm_window=True, what=f"vars {EDGE_VARS}")
 
 
 def test_rebuild_as_of_same_date_is_identical(builds: BuildPool, demo_warehouse: Path) -> None:

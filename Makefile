@@ -18,11 +18,12 @@ TEST_STORE := data/test_store
 TEST_DB := target/test_warehouse.duckdb
 TEST_AS_OF := 2025-06-30
 
-.PHONY: help install demo demo-data test dbt-test lint pytest bench bench-sync docs dagster clean
+.PHONY: help install demo demo-data test dbt-test lint pytest fuzz bench bench-sync docs dagster clean
 
 help:
 	@echo "make demo   - install, generate a $(DEMO_CONTACTS)-contact demo store, build the warehouse, print a summary"
 	@echo "make test   - everything CI checks: dbt build + tests, sqlfluff, ruff, pytest"
+	@echo "make fuzz   - random stores, dates and vars, each build held against the pandas reference (FUZZ_CASES, FUZZ_SEED)"
 	@echo "make bench  - build benchmarks (100k, 1M, 10M orders) and the daily sync (1M contacts); BENCHMARKS.md"
 	@echo "make docs   - dbt docs generate (target/index.html)"
 	@echo "make dagster - the Dagster UI on http://127.0.0.1:3000"
@@ -69,6 +70,13 @@ pytest: install
 	$(BIN)/pytest
 
 test: dbt-test lint pytest
+
+FUZZ_CASES ?= 10
+FUZZ_SEED ?= 1
+
+# Not part of `make test`: each case is a whole dbt build (10 to 30 s).
+fuzz: install
+	$(BIN)/python tests/fuzz_vs_reference.py --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 bench: install
 	$(BIN)/python -m benchmarks.bench

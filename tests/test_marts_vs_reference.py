@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import (
     DEMO_AS_OF,
+    ROOT,
     SEGMENT_COLUMNS,
     BuildPool,
     assert_segments_match,
@@ -334,10 +335,9 @@ def test_every_unit_test_pins_every_rule_var() -> None:
     project or --vars cannot fail it. The custom_vars build above runs them under other vars."""
     import yaml
 
-    root = Path(__file__).resolve().parents[1]
-    project_vars = yaml.safe_load((root / "dbt_project.yml").read_text())["vars"]
+    project_vars = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
     rule_vars = set(project_vars) - {"source_system", "raw_data_path", "online_retail_path"}
-    files = sorted(root.glob("models/**/*unit_tests.yml"))
+    files = sorted(ROOT.glob("models/**/*unit_tests.yml"))
     assert files
     unpinned = {}
     for file in files:

@@ -50,7 +50,9 @@
             'select filename, size, last_modified from read_blob(' ~ sql_file_list(files) ~ ')'
         ) -%}
         {%- for row in blobs -%}
-            {%- do fingerprints.update({row[0]: row[0] ~ '|' ~ row[1] ~ '|' ~ row[2]}) -%}
+            {#- A CSV file is also read again when var csv_encoding changes. -#}
+            {%- set encoding = '|csv_encoding=' ~ csv_encoding_setting() if format == 'csv' else '' -%}
+            {%- do fingerprints.update({row[0]: row[0] ~ '|' ~ row[1] ~ '|' ~ row[2] ~ encoding}) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return((format, files, fingerprints)) }}
@@ -78,7 +80,11 @@
             {%- do todo.append(file) -%}
         {%- endfor -%}
     {%- endif -%}
-    {{ return({'files': todo, 'fingerprints': fingerprints}) }}
+    {{ return({
+        'files': todo,
+        'fingerprints': fingerprints,
+        'encodings': csv_encodings(todo) if format == 'csv' else {},
+    }) }}
 {%- endmacro %}
 
 {% macro ingest_forget_stale_files(entity) -%}

@@ -18,7 +18,7 @@
     }) }}
 {%- endmacro %}
 
-{% macro read_online_retail() -%}
+{% macro read_online_retail(announce=true) -%}
     {%- set layout = online_retail_layout() -%}
     {%- if not execute or source_system() != 'online_retail' -%}
         {{ return(empty_relation(layout.keys() | list)) }}
@@ -62,7 +62,7 @@
     {%- else %}
         _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row
     {%- endif %}
-    from {{ numbered_file_reader(format, files) }}
+    from {{ numbered_file_reader(format, files, csv_encodings(files, announce) if format == 'csv' else {}) }}
 {%- endmacro %}
 
 {% macro online_retail_day_first() -%}
@@ -71,7 +71,7 @@
         {{ return(false) }}
     {%- endif -%}
     {%- set probe = run_query(
-        "select count(*) from (" ~ read_online_retail() ~ ") as lines"
+        "select count(*) from (" ~ read_online_retail(announce=false) ~ ") as lines"
         ~ " where try_cast(regexp_extract(invoice_date, '^\\s*([0-9]{1,2})[/.-]', 1) as integer) > 12"
     ) -%}
     {{ return(probe.columns[0].values()[0] > 0) }}

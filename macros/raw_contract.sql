@@ -86,24 +86,131 @@
     [{% for file in files %}{{ sql_string(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
 
-{% macro file_reader(format, files) -%}
+{% macro csv_encoding_setting() -%}
+    {#- var csv_encoding: `auto` (default), or the encoding of every CSV file. -#}
+    {%- set value = var('csv_encoding', 'auto') | string | trim | lower | replace('_', '-') -%}
+    {%- set value = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'utf16': 'utf-16'}.get(value, value) -%}
+    {%- if value not in ('auto', 'utf-8', 'latin-1', 'utf-16') -%}
+        {{ exceptions.raise_compiler_error(
+            "var csv_encoding: '" ~ value ~ "' is unknown; use auto (UTF-8, else Latin-1, per file), utf-8,"
+            ~ " latin-1 (ISO-8859-1) or utf-16. Other encodings: convert the file to UTF-8 first."
+        ) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{% macro csv_encodings(files, announce=true) -%}
+    {#-
+        {file: encoding} of CSV files that are about to be read. With csv_encoding `auto`, a file is
+        UTF-8 (with or without a byte-order mark) when every line of it is valid UTF-8, else Latin-1
+        (ISO-8859-1): exports from spreadsheets on Windows, such as the most common copy of the
+        Online Retail file, are often Latin-1. The lines that are not UTF-8 are found by one scan of
+        the files as lines of text that keeps its rejects (DuckDB's store_rejects, in two temporary
+        tables of this connection). Each file read as Latin-1 gets a log line (unless announce is
+        false). Otherwise every file has the var's encoding.
+    -#}
+    {%- set setting = csv_encoding_setting() -%}
+    {%- set encodings = {} -%}
+    {%- for file in files -%}
+        {%- do encodings.update({file: 'utf-8' if setting == 'auto' else setting}) -%}
+    {%- endfor -%}
+    {%- if setting != 'auto' or files | length == 0 -%}
+        {{ return(encodings) }}
+    {%- endif -%}
+    {%- do run_query('drop table if exists temp.main.segment_csv_encoding_errors') -%}
+    {%- do run_query('drop table if exists temp.main.segment_csv_encoding_scans') -%}
+    {%- do run_query(
+        'select count(*) from read_csv(' ~ sql_file_list(files) ~ ", encoding = 'utf-8',"
+        ~ " columns = {'line': 'VARCHAR'}, delim = E'\\x1f', quote = '', escape = '', header = false,"
+        ~ " auto_detect = false, strict_mode = false, ignore_errors = true, store_rejects = true,"
+        ~ " rejects_scan = 'segment_csv_encoding_scans', rejects_table = 'segment_csv_encoding_errors')"
+    ) -%}
+    {%- set not_utf8 = run_query(
+        'select distinct scans.file_path from temp.main.segment_csv_encoding_errors as errors'
+        ~ ' inner join temp.main.segment_csv_encoding_scans as scans'
+        ~ ' on errors.scan_id = scans.scan_id and errors.file_id = scans.file_id'
+        ~ " where errors.error_type = 'INVALID ENCODING'"
+    ) -%}
+    {%- for file in not_utf8.columns[0].values() -%}
+        {%- do encodings.update({file: 'latin-1'}) -%}
+        {%- if announce -%}
+            {{ log(
+                "csv: " ~ file ~ " is not UTF-8; read as Latin-1 (ISO-8859-1). Set var csv_encoding to"
+                ~ " choose. A Windows-1252 file (with the euro sign or curly quotes) is not Latin-1:"
+                ~ " convert it to UTF-8 first (iconv -f WINDOWS-1252 -t UTF-8).",
+                info=true,
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(encodings) }}
+{%- endmacro %}
+
+{% macro csv_reader(files, encoding, options='') -%}
+    read_csv({{ sql_file_list(files) }}, encoding = '{{ encoding }}', all_varchar = true, header = true, union_by_name = true, filename = true{{ options }})
+{%- endmacro %}
+
+{% macro csv_groups(files, encodings) -%}
+    {#- [(encoding, [files])], in file order, one per encoding. -#}
+    {%- set groups = [] -%}
+    {%- set by_encoding = {} -%}
+    {%- for file in files -%}
+        {%- set encoding = encodings[file] -%}
+        {%- if encoding not in by_encoding -%}
+            {%- do by_encoding.update({encoding: []}) -%}
+            {%- do groups.append((encoding, by_encoding[encoding])) -%}
+        {%- endif -%}
+        {%- do by_encoding[encoding].append(file) -%}
+    {%- endfor -%}
+    {{ return(groups) }}
+{%- endmacro %}
+
+{% macro file_reader(format, files, encodings=none) -%}
+    {#-
+        The reader of the files. encodings: {file: encoding} of CSV files (csv_encodings), for reading
+        their rows. Without it the reader only serves to describe the columns: a CSV header is then
+        read as UTF-8 (or the var's encoding), skipping lines of the sample that are not (Latin-1
+        letters in a data line); the header itself is plain ASCII in both encodings.
+    -#}
     {%- if format == 'parquet' -%}
         read_parquet({{ sql_file_list(files) }}, union_by_name = true, filename = true, file_row_number = true)
+    {%- elif encodings is none -%}
+        {%- set setting = csv_encoding_setting() -%}
+        {{ csv_reader(files, 'utf-8' if setting == 'auto' else setting, ', ignore_errors = true') }}
     {%- else -%}
-        read_csv({{ sql_file_list(files) }}, all_varchar = true, header = true, union_by_name = true, filename = true)
+        {%- set groups = csv_groups(files, encodings) -%}
+        {%- if groups | length == 1 -%}
+            {{ csv_reader(files, groups[0][0]) }}
+        {%- else -%}
+            (
+            {%- for encoding, group in groups %}
+            select * from {{ csv_reader(group, encoding) }}
+            {%- if not loop.last %}
+            union all by name
+            {%- endif %}
+            {%- endfor %}
+            )
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro numbered_file_reader(format, files) -%}
+{% macro numbered_file_reader(format, files, encodings) -%}
     {#-
-        The reader, plus for CSV a scan-order row number: DuckDB has no file_row_number for CSV, and
-        a partitioned window loses file order, so rows are numbered by a streaming
-        row_number() over () (which keeps insertion order) and offset per file by the caller.
+        The reader of the rows, plus for CSV a scan-order row number: DuckDB has no file_row_number
+        for CSV, and a partitioned window loses file order, so rows are numbered by a streaming
+        row_number() over () (which keeps insertion order) and offset per file by the caller. Files
+        of different encodings are read (and numbered) apart, then put together.
     -#}
     {%- if format == 'parquet' -%}
         {{ file_reader(format, files) }}
     {%- else -%}
-        (select *, row_number() over () as _file_scan_row from {{ file_reader(format, files) }}) as numbered_file
+        (
+        {%- for encoding, group in csv_groups(files, encodings) %}
+        select *, row_number() over () as _file_scan_row from {{ csv_reader(group, encoding) }}
+        {%- if not loop.last %}
+        union all by name
+        {%- endif %}
+        {%- endfor %}
+        ) as numbered_file
     {%- endif -%}
 {%- endmacro %}
 
@@ -162,6 +269,8 @@
             "raw contract: required column '" ~ column ~ "' is missing in " ~ shown
             ~ ". Its columns are: " ~ (described.columns[0].values() | join(', '))
             ~ ". Rename the column in the export (names are fixed, see README 'Raw data contract')."
+            ~ (" If the names look garbled, the file is in another encoding: set var csv_encoding"
+               ~ " (utf-8, latin-1 or utf-16)." if format == 'csv' else '')
         ) }}
     {%- endfor -%}
     {%- if missing | length > 0 -%}
@@ -191,7 +300,7 @@
             when {{ sql_string(file) }} then {{ sql_string(batch['fingerprints'][file]) }}
         {%- endfor %}
         end as _source_fingerprint
-    from {{ numbered_file_reader(format, files) }}
+    from {{ numbered_file_reader(format, files, batch.get('encodings', {})) }}
 {%- endmacro %}
 
 {% macro raw_columns(entity, relation) -%}

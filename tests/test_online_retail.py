@@ -74,6 +74,39 @@ def write_online_retail_ii_csv(source: Path, out: Path) -> Path:
     return out
 
 
+def write_online_retail_latin1_csv(source: Path, out: Path) -> Path:
+    """The file as its most common public copy has it (Kaggle's "E-Commerce Data" data.csv): the
+    "Online Retail" layout in Latin-1 (ISO-8859-1), CRLF line ends, InvoiceDate like
+    '12/1/2010 8:26', CustomerID as an integer (empty when missing)."""
+    frame = pq.read_table(source).to_pandas()
+    stamps = frame["InvoiceDate"]
+    frame["InvoiceDate"] = (
+        stamps.dt.month.astype(str)
+        + "/"
+        + stamps.dt.day.astype(str)
+        + "/"
+        + stamps.dt.year.astype(str)
+        + " "
+        + stamps.dt.hour.astype(str)
+        + ":"
+        + stamps.dt.minute.map("{:02d}".format)
+    )
+    frame["CustomerID"] = frame["CustomerID"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    frame["UnitPrice"] = frame["UnitPrice"].map(repr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False, encoding="latin-1", lineterminator="\r\n")
+    return out
+
+
+def _latin1_job(root: Path) -> tuple[Path, Path]:
+    out = root / "online_retail_latin1" / "data.csv"
+    file = write_online_retail_latin1_csv(ONLINE_RETAIL_FILE, out)
+    db = build_warehouse(
+        online_retail_vars(file), AS_OF, root / "online_retail_latin1_warehouse", with_tests=False
+    )
+    return file, db
+
+
 def _csv_job(root: Path) -> tuple[Path, Path]:
     file = write_online_retail_ii_csv(ONLINE_RETAIL_FILE, root / "online_retail_ii" / "retail.csv")
     db = build_warehouse(
@@ -92,6 +125,7 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
         build_root / "online_retail_warehouse",
     )
     builds.submit("online_retail_csv", _csv_job, build_root)
+    builds.submit("online_retail_latin1", _latin1_job, build_root)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -186,6 +220,31 @@ def test_online_retail_ii_csv_gives_identical_marts(builds: BuildPool, retail_wa
         mart_snapshot(retail_warehouse, tables=["data_quality_issues"], exclude_columns=positions),
         "Online Retail II csv vs parquet: data_quality_issues",
     )
+
+
+def test_latin1_csv_gives_identical_marts(builds: BuildPool, retail_warehouse: Path) -> None:
+    """A Latin-1 file (not UTF-8: DuckDB alone refuses it) is found out and read as Latin-1."""
+    file, latin1_db = builds.result("online_retail_latin1")
+    with pytest.raises(UnicodeDecodeError):
+        file.read_bytes().decode("utf-8")
+    assert_snapshots_equal(
+        mart_snapshot(latin1_db, tables=[*SEGMENT_MARTS, "segment_membership"]),
+        mart_snapshot(retail_warehouse, tables=[*SEGMENT_MARTS, "segment_membership"]),
+        "Online Retail as Latin-1 csv vs parquet",
+    )
+    positions = ["source_file", "source_row", "record_key", "raw_row"]
+    assert_snapshots_equal(
+        mart_snapshot(latin1_db, tables=["data_quality_issues"], exclude_columns=positions),
+        mart_snapshot(retail_warehouse, tables=["data_quality_issues"], exclude_columns=positions),
+        "Online Retail as Latin-1 csv vs parquet: data_quality_issues",
+    )
+    # the letters outside ASCII arrive as written ('£' of the gift vouchers)
+    descriptions = (
+        "select distinct json_extract_string(raw_row, '$.description') as description"
+        " from main.data_quality_issues where description like '%£%' order by 1"
+    )
+    pounds = query(latin1_db, descriptions)
+    assert pounds and pounds == query(retail_warehouse, descriptions)
 
 
 def test_parquet_source_row_is_the_file_row(retail_warehouse: Path) -> None:

@@ -32,6 +32,13 @@
         ) }}
     {%- endif -%}
     {%- set files = found.columns[0].values() | list -%}
+    {%- if path.lower().endswith(('.xlsx', '.xls')) -%}
+        {{ exceptions.raise_compiler_error(
+            "online retail: " ~ path ~ " is a spreadsheet, which DuckDB cannot read here. Save each"
+            ~ " sheet as CSV (or convert it to Parquet) and point var online_retail_path at the file,"
+            ~ " or at a glob of the files (e.g. 'online_retail_II_*.csv' for its two sheets)."
+        ) }}
+    {%- endif -%}
     {%- set format = 'parquet' if path.lower().endswith('.parquet') else 'csv' -%}
     {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
     {%- set present = {} -%}

@@ -25,6 +25,7 @@ from conftest import (
     query_frame,
     ref,
     reference_records,
+    run_build,
 )
 
 AS_OF = "2011-12-09"
@@ -39,10 +40,15 @@ def online_retail_vars(file: Path) -> dict[str, str]:
     return {"source_system": "online_retail", "online_retail_path": str(file)}
 
 
-def write_online_retail_ii_csv(source: Path, out: Path) -> Path:
+def write_online_retail_ii_csv(
+    source: Path, out: Path, since: str | None = None, until: str | None = None
+) -> Path:
     """The file in the "Online Retail II" layout, as text: InvoiceDate like '12/1/2010 8:26',
-    Customer ID like '17850.0' (empty when missing), prices as written by Python."""
+    Customer ID like '17850.0' (empty when missing), prices as written by Python; only the
+    lines invoiced on the days from ``since`` to ``until`` (inclusive) when given."""
     frame = pq.read_table(source).to_pandas()
+    days = frame["InvoiceDate"].dt.strftime("%Y-%m-%d")
+    frame = frame[(days >= (since or "")) & (days <= (until or "9999"))]
     stamps = frame["InvoiceDate"]
     assert (stamps.dt.second == 0).all() and (stamps.dt.microsecond == 0).all()
     text_dates = (
@@ -107,6 +113,24 @@ def _latin1_job(root: Path) -> tuple[Path, Path]:
     return file, db
 
 
+#: Online Retail II is published as two sheets that overlap (2009-12-01 to 2010-12-09 and
+#: 2010-12-01 to 2011-12-09): saved as two CSV files, the days in both are exact duplicates.
+SHEETS = {
+    "online_retail_II_1.csv": (None, "2011-06-30"),
+    "online_retail_II_2.csv": ("2011-06-01", None),
+}
+
+
+def _sheets_job(root: Path) -> tuple[Path, Path]:
+    folder = root / "online_retail_ii_sheets"
+    for name, (since, until) in SHEETS.items():
+        write_online_retail_ii_csv(ONLINE_RETAIL_FILE, folder / name, since, until)
+    pattern = folder / "online_retail_II_*.csv"
+    warehouse = root / "online_retail_sheets_warehouse"
+    db = build_warehouse(online_retail_vars(pattern), AS_OF, warehouse, with_tests=False)
+    return folder, db
+
+
 def _csv_job(root: Path) -> tuple[Path, Path]:
     file = write_online_retail_ii_csv(ONLINE_RETAIL_FILE, root / "online_retail_ii" / "retail.csv")
     db = build_warehouse(
@@ -126,6 +150,19 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
     )
     builds.submit("online_retail_csv", _csv_job, build_root)
     builds.submit("online_retail_latin1", _latin1_job, build_root)
+    builds.submit("online_retail_sheets", _sheets_job, build_root)
+    spreadsheet = build_root / "online_retail_xlsx" / "Online Retail.xlsx"
+    spreadsheet.parent.mkdir(parents=True, exist_ok=True)
+    spreadsheet.write_bytes(b"PK\x03\x04")  # the start of a zip, as an .xlsx file is
+    builds.submit(
+        "online_retail_xlsx",
+        run_build,
+        online_retail_vars(spreadsheet),
+        AS_OF,
+        build_root / "online_retail_xlsx_warehouse",
+        with_tests=False,
+        extra_args=["--fail-fast"],
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -245,6 +282,35 @@ def test_latin1_csv_gives_identical_marts(builds: BuildPool, retail_warehouse: P
     )
     pounds = query(latin1_db, descriptions)
     assert pounds and pounds == query(retail_warehouse, descriptions)
+
+
+def test_two_overlapping_sheets_give_identical_marts(builds: BuildPool, retail_warehouse: Path):
+    """A glob of both sheets of Online Retail II: the overlapping days are read once."""
+    folder, sheets_db = builds.result("online_retail_sheets")
+    assert_snapshots_equal(
+        mart_snapshot(sheets_db, tables=[*SEGMENT_MARTS, "segment_membership"]),
+        mart_snapshot(retail_warehouse, tables=[*SEGMENT_MARTS, "segment_membership"]),
+        "two overlapping Online Retail II csv sheets vs the parquet file",
+    )
+    overlap = pd.read_csv(folder / "online_retail_II_2.csv", dtype=str)
+    overlap = overlap[pd.to_datetime(overlap["InvoiceDate"]) < "2011-07-01"]
+    counts = dict(
+        query(
+            sheets_db,
+            "select reason, count(*) from main.data_quality_issues"
+            f" where entity = '{ENTITY}' group by reason",
+        )
+    )
+    # every line of June 2011 is there twice: one copy more per line than in the file itself
+    assert counts["duplicate_row"] == 5268 + len(overlap), counts
+
+
+def test_spreadsheet_fails_saying_what_to_do(builds: BuildPool) -> None:
+    result = builds.result("online_retail_xlsx")
+    assert not result.ok, "an .xlsx file must stop the build"
+    assert "is a spreadsheet" in result.output and "Save each sheet as CSV" in result.output, (
+        result.tail(20)
+    )
 
 
 def test_parquet_source_row_is_the_file_row(retail_warehouse: Path) -> None:

@@ -6,13 +6,15 @@
 --    of its own); it is opened when the contact opened or clicked that campaign in the window
 --    (a click counts as an open), so opened_sends <= sends.
 -- The nurturing points of opens and clicks are in int_interactions_scored_to_contacts.
+-- Both aggregations read the events, so the CTEs are `not materialized`: each aggregation scans
+-- the columns it needs, instead of DuckDB first copying every email event (32M at 10M orders).
 with
 
-email_events as (
+email_events as not materialized (
     select * from {{ ref('stg_raw__email_events') }}
 ),
 
-events_as_of as (
+events_as_of as not materialized (
     select
         contact_id,
         campaign_id,

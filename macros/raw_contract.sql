@@ -164,41 +164,28 @@
     {{ return(groups) }}
 {%- endmacro %}
 
-{% macro file_reader(format, files, encodings=none) -%}
+{% macro file_reader(format, files) -%}
     {#-
-        The reader of the files. encodings: {file: encoding} of CSV files (csv_encodings), for reading
-        their rows. Without it the reader only serves to describe the columns: a CSV header is then
-        read as UTF-8 (or the var's encoding), skipping lines of the sample that are not (Latin-1
-        letters in a data line); the header itself is plain ASCII in both encodings.
+        A reader of the files that serves to describe their columns. A CSV header is read as UTF-8
+        (or the var's encoding), skipping the lines of the sample that are not (Latin-1 letters in
+        a data line); the header itself is plain ASCII in both encodings. The rows are read by
+        numbered_file_reader, in each file's own encoding.
     -#}
     {%- if format == 'parquet' -%}
         read_parquet({{ sql_file_list(files) }}, union_by_name = true, filename = true, file_row_number = true)
-    {%- elif encodings is none -%}
+    {%- else -%}
         {%- set setting = csv_encoding_setting() -%}
         {{ csv_reader(files, 'utf-8' if setting == 'auto' else setting, ', ignore_errors = true') }}
-    {%- else -%}
-        {%- set groups = csv_groups(files, encodings) -%}
-        {%- if groups | length == 1 -%}
-            {{ csv_reader(files, groups[0][0]) }}
-        {%- else -%}
-            (
-            {%- for encoding, group in groups %}
-            select * from {{ csv_reader(group, encoding) }}
-            {%- if not loop.last %}
-            union all by name
-            {%- endif %}
-            {%- endfor %}
-            )
-        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro numbered_file_reader(format, files, encodings) -%}
     {#-
-        The reader of the rows, plus for CSV a scan-order row number: DuckDB has no file_row_number
-        for CSV, and a partitioned window loses file order, so rows are numbered by a streaming
-        row_number() over () (which keeps insertion order) and offset per file by the caller. Files
-        of different encodings are read (and numbered) apart, then put together.
+        The reader of the rows (encodings: {file: encoding} of CSV files, from csv_encodings), plus
+        for CSV a scan-order row number: DuckDB has no file_row_number for CSV, and a partitioned
+        window loses file order, so rows are numbered by a streaming row_number() over () (which
+        keeps insertion order) and offset per file by the caller. Files of different encodings are
+        read (and numbered) apart, then put together.
     -#}
     {%- if format == 'parquet' -%}
         {{ file_reader(format, files) }}

@@ -40,7 +40,9 @@
         ) }}
     {%- endif -%}
     {%- set format = 'parquet' if path.lower().endswith('.parquet') else 'csv' -%}
-    {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
+    {%- set expected = [] -%}
+    {%- for candidates in layout.values() -%}{%- do expected.extend(candidates) -%}{%- endfor -%}
+    {%- set described = describe_files(format, files, expected) -%}
     {%- set present = {} -%}
     {%- for name in described.columns[0].values() -%}
         {%- do present.update({name | lower | replace(' ', '') | replace('_', ''): name}) -%}

@@ -168,8 +168,7 @@
     {#-
         A reader of the files that serves to describe their columns. A CSV header is read as UTF-8
         (or the var's encoding), skipping the lines of the sample that are not (Latin-1 letters in
-        a data line); the header itself is plain ASCII in both encodings. The rows are read by
-        numbered_file_reader, in each file's own encoding.
+        a data line). The rows are read by numbered_file_reader, in each file's own encoding.
     -#}
     {%- if format == 'parquet' -%}
         read_parquet({{ sql_file_list(files) }}, union_by_name = true, filename = true, file_row_number = true)
@@ -177,6 +176,36 @@
         {%- set setting = csv_encoding_setting() -%}
         {{ csv_reader(files, 'utf-8' if setting == 'auto' else setting, ', ignore_errors = true') }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro describe_files(format, files, expected) -%}
+    {#-
+        The columns of the files, as rows of (name, type, ...). A CSV header that is not UTF-8
+        (a Latin-1 name such as `Prénom`) is skipped like any line that is not, and the first data
+        row taken for the header; so when none of the `expected` names is among the columns (case,
+        spaces and underscores ignored) and the encoding is `auto`, the files are described again
+        in the encodings csv_encodings finds (which reads them; the usual case, an ASCII or UTF-8
+        header, costs nothing more).
+    -#}
+    {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
+    {%- if format == 'csv' and csv_encoding_setting() == 'auto' -%}
+        {%- set names = [] -%}
+        {%- for row in described -%}
+            {%- do names.append(row[0] | lower | replace(' ', '') | replace('_', '')) -%}
+        {%- endfor -%}
+        {%- set found = [] -%}
+        {%- for name in expected if (name | lower | replace(' ', '') | replace('_', '')) in names -%}
+            {%- do found.append(name) -%}
+        {%- endfor -%}
+        {%- if found | length == 0 -%}
+            {%- set readers = [] -%}
+            {%- for encoding, group in csv_groups(files, csv_encodings(files, false)) -%}
+                {%- do readers.append('select * from ' ~ csv_reader(group, encoding)) -%}
+            {%- endfor -%}
+            {%- set described = run_query('describe ' ~ readers | join(' union all by name ')) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(described) }}
 {%- endmacro %}
 
 {% macro numbered_file_reader(format, files, encodings) -%}
@@ -239,7 +268,7 @@
         {{ log("raw contract: no " ~ entity ~ " file in " ~ base_path ~ "; " ~ entity ~ " is empty", info=true) }}
         {{ return(empty_relation(contract['columns'], 'raw_')) }}
     {%- endif -%}
-    {%- set described = run_query('describe select * from ' ~ file_reader(format, files)) -%}
+    {%- set described = describe_files(format, files, contract['columns']) -%}
     {%- set present = {} -%}
     {%- set types = {} -%}
     {%- for row in described -%}

@@ -14,6 +14,9 @@ from conftest import BuildPool, query, run_build
 
 AS_OF = "2025-06-30"
 CONTACT_COLUMNS = ["contact_id", "first_name", "city", "created_at"]
+#: a column outside the contract whose name is not ASCII: in the Latin-1 part, the header itself
+#: is not UTF-8
+EXTRA_COLUMN = "Pâtisserie préférée"
 #: (file, encoding, rows): a UTF-8 part with a byte-order mark and letters Latin-1 has not, and
 #: a Latin-1 part whose third data row has no key (a data-quality issue at source_row 3).
 CONTACT_PARTS = [
@@ -44,10 +47,15 @@ ORDERS = [
 def write_mixed_encoding_store(folder: Path) -> Path:
     (folder / "contacts").mkdir(parents=True, exist_ok=True)
     for name, encoding, rows in CONTACT_PARTS:
-        lines = [",".join(CONTACT_COLUMNS), *(",".join(row) for row in rows)]
+        lines = [
+            ",".join([*CONTACT_COLUMNS, EXTRA_COLUMN]),
+            *(",".join([*row, "éclair"]) for row in rows),
+        ]
         (folder / "contacts" / name).write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
-    orders = ["order_id,contact_id,ordered_at,status,amount_net", *(",".join(o) for o in ORDERS)]
-    (folder / "orders.csv").write_text("\n".join(orders) + "\n", encoding="utf-8")
+    # one Latin-1 file alone, with the extra column: its header is not UTF-8
+    header = f"order_id,contact_id,ordered_at,status,amount_net,{EXTRA_COLUMN}"
+    orders = [header, *(",".join([*order, "crème"]) for order in ORDERS)]
+    (folder / "orders.csv").write_text("\n".join(orders) + "\n", encoding="latin-1")
     return folder
 
 
@@ -85,7 +93,11 @@ def test_each_file_is_read_in_its_own_encoding(builds: BuildPool) -> None:
     }
     assert contacts == expected
     latin1_lines = [line for line in result.output.splitlines() if "read as Latin-1" in line]
-    assert len(latin1_lines) == 1 and "part-2.csv" in latin1_lines[0], result.tail(40)
+    assert len(latin1_lines) == 2, result.tail(40)
+    assert {Path(line.split("csv: ")[1].split(" is not")[0]).name for line in latin1_lines} == {
+        "part-2.csv",
+        "orders.csv",
+    }
     # the orders of both parts' contacts count
     rfm = dict(query(db, "select contact_id, frequency from main.customer_rfm"))
     assert rfm == {"U1": 1, "U2": 0, "L1": 1, "L2": 0}

@@ -164,6 +164,16 @@
     {{ return(groups) }}
 {%- endmacro %}
 
+{% macro csv_readers_by_encoding(files, encodings, columns='*') -%}
+    {#- `select <columns>` from each group of files of one encoding, put together by name. -#}
+    {%- for encoding, group in csv_groups(files, encodings) %}
+    select {{ columns }} from {{ csv_reader(group, encoding) }}
+    {%- if not loop.last %}
+    union all by name
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro file_reader(format, files) -%}
     {#-
         A reader of the files that serves to describe their columns. A CSV header is read as UTF-8
@@ -198,11 +208,9 @@
             {%- do found.append(name) -%}
         {%- endfor -%}
         {%- if found | length == 0 -%}
-            {%- set readers = [] -%}
-            {%- for encoding, group in csv_groups(files, csv_encodings(files, false)) -%}
-                {%- do readers.append('select * from ' ~ csv_reader(group, encoding)) -%}
-            {%- endfor -%}
-            {%- set described = run_query('describe ' ~ readers | join(' union all by name ')) -%}
+            {%- set described = run_query(
+                'describe ' ~ csv_readers_by_encoding(files, csv_encodings(files, false))
+            ) -%}
         {%- endif -%}
     {%- endif -%}
     {{ return(described) }}
@@ -219,14 +227,7 @@
     {%- if format == 'parquet' -%}
         {{ file_reader(format, files) }}
     {%- else -%}
-        (
-        {%- for encoding, group in csv_groups(files, encodings) %}
-        select *, row_number() over () as _file_scan_row from {{ csv_reader(group, encoding) }}
-        {%- if not loop.last %}
-        union all by name
-        {%- endif %}
-        {%- endfor %}
-        ) as numbered_file
+        ({{ csv_readers_by_encoding(files, encodings, '*, row_number() over () as _file_scan_row') }}) as numbered_file
     {%- endif -%}
 {%- endmacro %}
 

@@ -156,7 +156,6 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
         AS_OF,
         build_root / "online_retail_xlsx_warehouse",
         with_tests=False,
-        extra_args=["--fail-fast"],
     )
 
 

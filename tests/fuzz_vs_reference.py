@@ -106,7 +106,9 @@ def run_case(rng: random.Random, number: int, out: Path) -> tuple[str, str]:
             folder / "store", fmt=fmt, contacts=contacts, seed=seed, as_of="2025-06-30"
         )
         data = ref.load_raw_contract(source)
-    db = run_build(source, as_of, folder / "build", vars=values, with_tests=True).check()
+    db = run_build(
+        source, as_of, folder / "build", vars=values, with_tests=True, unit_tests=True
+    ).check()
     expected = reference_records(data, as_of, values)
     if not expected:
         [(rows,)] = query(db, "select count(*) from main.customer_segments")

@@ -112,6 +112,7 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
             # with every data and unit test: a user's own vars must not fail the unit tests,
             # which pin the vars they are written for
             with_tests=True,
+            unit_tests=True,
         ),
     )
 

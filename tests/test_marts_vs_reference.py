@@ -170,7 +170,12 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
         builds.submit(
             key,
             lambda: build_warehouse(
-                demo_store(), as_of, build_root / key, vars=vars, with_tests=with_tests
+                demo_store(),
+                as_of,
+                build_root / key,
+                vars=vars,
+                with_tests=with_tests,
+                unit_tests=with_tests,
             ),
         )
 

@@ -194,7 +194,9 @@ def run_build(
     with a user's own vars sets it, to show that those vars do not fail them.
     ``extra_args`` go to ``dbt build``. Not ``--fail-fast``: with two threads, dbt-duckdb 1.11.1
     can crash while cancelling the other thread's query ("Connection already closed!") before
-    printing the error a test looks for (seen once in CI); a failing build is no slower without it.
+    printing the error a test looks for (seen once in CI). Without it a failing build also runs
+    the nodes that do not depend on the failure: as fast alone (21 s), about 12 s more under the
+    suite's load.
     ``keep_warehouse=True`` builds into the DuckDB file already there (an incremental build);
     by default the build starts from an empty warehouse.
     """

@@ -45,7 +45,7 @@
     {%- set described = describe_files(format, files, expected) -%}
     {%- set present = {} -%}
     {%- for name in described.columns[0].values() -%}
-        {%- do present.update({name | lower | replace(' ', '') | replace('_', ''): name}) -%}
+        {%- do present.update({column_key(name): name}) -%}
     {%- endfor -%}
     {%- set chosen = {} -%}
     {%- for column, candidates in layout.items() -%}

@@ -188,12 +188,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro column_key(name) -%}
+    {#- A column name as headers are matched: case, spaces and underscores ignored. -#}
+    {{ return(name | lower | replace(' ', '') | replace('_', '')) }}
+{%- endmacro %}
+
 {% macro describe_files(format, files, expected) -%}
     {#-
         The columns of the files, as rows of (name, type, ...). A CSV header that is not UTF-8
         (a Latin-1 name such as `Prénom`) is skipped like any line that is not, and the first data
-        row taken for the header; so when none of the `expected` names is among the columns (case,
-        spaces and underscores ignored) and the encoding is `auto`, the files are described again
+        row taken for the header; so when none of the `expected` names is among the columns (as
+        column_key matches them) and the encoding is `auto`, the files are described again
         in the encodings csv_encodings finds (which reads them; the usual case, an ASCII or UTF-8
         header, costs nothing more).
     -#}
@@ -201,10 +206,10 @@
     {%- if format == 'csv' and csv_encoding_setting() == 'auto' -%}
         {%- set names = [] -%}
         {%- for row in described -%}
-            {%- do names.append(row[0] | lower | replace(' ', '') | replace('_', '')) -%}
+            {%- do names.append(column_key(row[0])) -%}
         {%- endfor -%}
         {%- set found = [] -%}
-        {%- for name in expected if (name | lower | replace(' ', '') | replace('_', '')) in names -%}
+        {%- for name in expected if column_key(name) in names -%}
             {%- do found.append(name) -%}
         {%- endfor -%}
         {%- if found | length == 0 -%}

@@ -18,7 +18,7 @@
     }) }}
 {%- endmacro %}
 
-{% macro read_online_retail(announce=true) -%}
+{% macro read_online_retail() -%}
     {%- set layout = online_retail_layout() -%}
     {%- if not execute or source_system() != 'online_retail' -%}
         {{ return(empty_relation(layout.keys() | list)) }}
@@ -71,24 +71,27 @@
     {%- else %}
         _file_scan_row - min(_file_scan_row) over (partition by filename) + 1 as _source_row
     {%- endif %}
-    from {{ numbered_file_reader(format, files, csv_encodings(files, announce) if format == 'csv' else {}) }}
+    from {{ numbered_file_reader(format, files, csv_encodings(files) if format == 'csv' else {}) }}
 {%- endmacro %}
 
-{% macro online_retail_day_first() -%}
-    {#- True when a text date of the file starts with a number above 12 (day/month/year). -#}
+{% macro online_retail_day_first(reader) -%}
+    {#-
+        True when a text date of the file starts with a number above 12 (day/month/year). reader:
+        the model's read_online_retail(), so that the file is described and its encoding found once.
+    -#}
     {%- if not execute or source_system() != 'online_retail' -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set probe = run_query(
-        "select count(*) from (" ~ read_online_retail(announce=false) ~ ") as lines"
+        "select count(*) from (" ~ reader ~ ") as lines"
         ~ " where try_cast(regexp_extract(invoice_date, '^\\s*([0-9]{1,2})[/.-]', 1) as integer) > 12"
     ) -%}
     {{ return(probe.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{% macro parse_online_retail_date(column) -%}
+{% macro parse_online_retail_date(column, reader) -%}
     {#- ISO text or timestamps first; else month-first (US) or day-first text, chosen per file. -#}
-    {%- if online_retail_day_first() -%}
+    {%- if online_retail_day_first(reader) -%}
         {%- set formats = ['%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d-%m-%Y %H:%M', '%d-%m-%Y %H:%M:%S', '%d.%m.%Y %H:%M'] -%}
     {%- else -%}
         {%- set formats = ['%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m-%d-%Y %H:%M', '%m-%d-%Y %H:%M:%S', '%m/%d/%y %H:%M'] -%}

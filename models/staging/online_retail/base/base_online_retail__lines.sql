@@ -1,7 +1,8 @@
+{%- set reader = read_online_retail() %}
 with
 
 source as (
-    {{ read_online_retail() }}
+    {{ reader }}
 ),
 
 parsed as (
@@ -10,7 +11,7 @@ parsed as (
         {{ clean_text('source.stock_code') }} as stock_code,
         {{ clean_text('source.description') }} as description,
         {{ parse_decimal('source.quantity', 18, 4) }} as quantity,
-        {{ parse_online_retail_date('source.invoice_date') }} as invoiced_at,
+        {{ parse_online_retail_date('source.invoice_date', reader) }} as invoiced_at,
         {{ parse_decimal('source.unit_price', 18, 4) }} as unit_price,
         -- Customer numbers arrive as 17850, 17850.0 or '17850': written as an integer.
         cast(cast({{ parse_double('source.customer_id') }} as bigint) as varchar) as contact_id,

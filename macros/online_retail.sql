@@ -90,7 +90,10 @@
 {%- endmacro %}
 
 {% macro parse_online_retail_date(column, reader) -%}
-    {#- ISO text or timestamps first; else month-first (US) or day-first text, chosen per file. -#}
+    {#-
+        ISO text or timestamps first; else month-first (US) or day-first text, one choice for all
+        the files of online_retail_path together (a glob of both sheets of Online Retail II).
+    -#}
     {%- if online_retail_day_first(reader) -%}
         {%- set formats = ['%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d-%m-%Y %H:%M', '%d-%m-%Y %H:%M:%S', '%d.%m.%Y %H:%M'] -%}
     {%- else -%}

@@ -14,15 +14,20 @@ DEMO_AS_OF ?= $(shell date -u +%F)
 DEMO_STORE := data/demo_store
 DEMO_DB := target/segment_warehouse.duckdb
 
+SERVING_DIR := target/serving
+REPORT_DIR := target/report
+
 TEST_STORE := data/test_store
 TEST_DB := target/test_warehouse.duckdb
 TEST_AS_OF := 2025-06-30
 
-.PHONY: help install demo demo-data test dbt-test lint pytest fuzz bench bench-sync docs dagster clean
+.PHONY: help install demo demo-data report test quick dbt-test lint pytest fuzz bench bench-sync docs dagster clean
 
 help:
 	@echo "make demo   - install, generate a $(DEMO_CONTACTS)-contact demo store, build the warehouse, print a summary"
+	@echo "make report - after make demo: publish the marts to $(SERVING_DIR), write the segment report to $(REPORT_DIR)"
 	@echo "make test   - everything CI checks: dbt build + tests, sqlfluff, ruff, pytest"
+	@echo "make quick  - the edit-build-check loop: dbt build of the test store, sqlfluff on the SQL you changed, ruff, pytest -m 'not e2e'"
 	@echo "make fuzz   - random stores, dates and vars, each build held against the pandas reference (FUZZ_CASES, FUZZ_SEED)"
 	@echo "make bench  - build benchmarks (100k, 1M, 10M orders) and the daily sync (1M contacts); BENCHMARKS.md"
 	@echo "make docs   - dbt docs generate (target/index.html)"
@@ -47,6 +52,14 @@ demo: demo-data
 		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(DEMO_AS_OF)}'
 	$(BIN)/segment-warehouse-summary --database $(DEMO_DB)
 
+# What the Dagster job does after a build (published_segments, then segment_report), for the
+# warehouse `make demo` built: the marts as Parquet and serving.duckdb, then the HTML report.
+report: install
+	@test -f $(DEMO_DB) || { echo "$(DEMO_DB) is missing: run make demo first"; exit 1; }
+	$(BIN)/python -c 'from pathlib import Path; from orchestration.publishing import publish; \
+		print(publish(Path("$(DEMO_DB)"), Path("$(SERVING_DIR)"))["rows"])'
+	$(BIN)/segment-warehouse-report --serving $(SERVING_DIR) --warehouse $(DEMO_DB) --out $(REPORT_DIR)
+
 $(TEST_STORE)/.done: $(VENV)/.installed segment_warehouse/demo_store.py
 	$(BIN)/segment-warehouse-generate --contacts 2000 --seed 7 --as-of $(TEST_AS_OF) --out $(TEST_STORE)
 	touch $@
@@ -64,9 +77,12 @@ dbt-test: $(TEST_STORE)/.done
 # sqlfluff templates in one process and parses and lints in one per core (--processes 0): the
 # ingest models expand to 10k-40k characters of SQL, and parsing and linting them is most of the
 # time (4m32s on one core, 2m49s on two)
+# dbt-score checks the project's conventions on the parsed manifest (pyproject.toml, [tool.dbt-score]).
 lint: $(TEST_STORE)/.done
 	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
 		$(BIN)/sqlfluff lint models data-tests --processes 0
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) $(DBT) parse $(DBT_FLAGS) --quiet
+	$(BIN)/dbt-score lint --manifest target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -74,6 +90,24 @@ pytest: install
 	$(BIN)/pytest
 
 test: dbt-test lint pytest
+
+# The loop for whoever edits SQL (a few minutes instead of make test's full run; CI still runs
+# everything): dbt build of the small test store (models, contracts, unit and data tests), sqlfluff
+# on the models and data tests changed since the last commit (or new), ruff, and the pytest tests
+# that build nothing (`-m 'not e2e'`: the reference rules, the activation syncs against real
+# servers, docs and conventions).
+QUICK_SQL = $(shell { git diff --name-only HEAD; git ls-files --others --exclude-standard; } 2>/dev/null \
+	| grep -E '^(models|data-tests)/.*\.sql$$' | sort -u)
+
+quick: $(TEST_STORE)/.done
+	mkdir -p target
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
+		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(TEST_AS_OF)}'
+	$(if $(QUICK_SQL),DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
+		$(BIN)/sqlfluff lint $(QUICK_SQL) --processes 0,@echo "sqlfluff: no SQL changed since the last commit")
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -m "not e2e"
 
 FUZZ_CASES ?= 10
 FUZZ_SEED ?= 1

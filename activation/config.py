@@ -1,85 +1,352 @@
 """destinations.yml: which segments go where, how, and with which secrets (environment only).
 
-The file is versioned (`version: 1`) and lists destinations. Every key is checked when the file
-is loaded; a mistake raises ConfigError naming the file, the destination and the key. Secrets
-are never written in the file: a destination names the environment variable that holds them,
-and a missing variable is reported when that destination is synced (not when the file loads,
-so that the other destinations still run).
+The file is versioned (`version: 1`) and lists destinations. Its schema is the pydantic models
+below (one per destination type, told apart by `type`; unknown keys are refused at every level).
+Every mistake in the file raises one ConfigError that lists them all, each naming the file, the
+destination (its index and name) and the key, and saying what is allowed. Secrets are never
+written in the file: a destination names the environment variable that holds them, and a missing
+variable is reported when that destination is synced (not when the file loads, so that the other
+destinations still run).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
+Family = Literal[
+    # Every family of segment_membership (the accepted values of its segment_family in
+    # models/marts/segments/_segments__models.yml; tests/test_custom_segments.py holds them
+    # together).
+    "rfm",
+    "lifecycle",
+    "focus",
+    "engagement",
+    "score_band",
+    "persona",
+    "funnel_stage",
+    "within_radius",
+    "churn_risk",
+    "value_tier",
+    "purchase_intent",
+    "cluster",
+    "microsegment",
+    "custom",
+    "static",
+]
+Identifier = Literal["email", "hashed_email", "contact_id"]
+Mode = Literal["mirror", "upsert", "add_only"]
+Consent = Literal["email", "none"]
+
+FAMILIES: tuple[str, ...] = get_args(Family)
+IDENTIFIERS: tuple[str, ...] = get_args(Identifier)
+MODES: tuple[str, ...] = get_args(Mode)
+CONSENTS: tuple[str, ...] = get_args(Consent)
 SUPPORTED_VERSIONS = (1,)
-TYPES = ("files", "ad_audience", "postgres", "http")
-IDENTIFIERS = ("email", "hashed_email", "contact_id")
-MODES = ("mirror", "upsert", "add_only")
-CONSENTS = ("email", "none")
-FAMILIES = ("rfm", "lifecycle", "focus")
-# The identifiers each destination type can carry.
-TYPE_IDENTIFIERS = {
-    "files": ("email",),
-    "ad_audience": ("hashed_email",),
-    "postgres": IDENTIFIERS,
-    "http": ("email",),
-}
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-_COMMON_KEYS = {
-    "name",
-    "type",
-    "enabled",
-    "segments",
-    "identifier",
-    "mode",
-    "batch_size",
-    "consent",
-    "options",
-}
-_OPTION_KEYS = {
-    "files": {"path"},
-    "ad_audience": {"path"},
-    "postgres": {"dsn_env", "schema", "table", "connect_timeout_s"},
-    "http": {
-        "base_url",
-        "base_url_env",
-        "auth_env",
-        "auth_header",
-        "auth_scheme",
-        "list_name",
-        "add_path",
-        "remove_path",
-        "timeout_s",
-        "max_attempts",
-        "backoff_initial_s",
-        "backoff_max_s",
-        "retry_after_max_s",
-    },
-}
-_NUMBER_OPTIONS = {
-    "postgres": ("connect_timeout_s",),
-    "http": (
-        "timeout_s",
-        "max_attempts",
-        "backoff_initial_s",
-        "backoff_max_s",
-        "retry_after_max_s",
-    ),
-}
-_INTEGER_OPTIONS = {"connect_timeout_s", "max_attempts"}
-_REQUIRED_OPTIONS = {"files": set(), "ad_audience": set(), "postgres": {"dsn_env"}, "http": set()}
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+SQL_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 
 
 class ConfigError(ValueError):
     """destinations.yml is wrong, or a destination's environment variable is missing."""
+
+
+def _says(expected: str) -> WrapValidator:
+    """Any failure of the wrapped type reads `expected <expected>, got <value>`."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                "config_value",
+                "expected {expected}, got {got}",
+                {"expected": expected, "got": repr(value)},
+            ) from None
+
+    return WrapValidator(validate)
+
+
+def _listed(value: Any) -> Any:
+    """`families: rfm` is `families: [rfm]`; an empty key is an empty list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else value
+
+
+PositiveInteger = Annotated[int, Field(strict=True, gt=0), _says("a positive integer")]
+# An integer stays an integer (`timeout_s: 30`), a float stays a float.
+PositiveNumber = Annotated[
+    Annotated[int, Field(strict=True, gt=0)] | Annotated[float, Field(strict=True, gt=0)],
+    _says("a positive number"),
+]
+Text = Annotated[str, Field(strict=True), _says("a string")]
+NonEmptyText = Annotated[str, Field(strict=True, min_length=1), _says("a non-empty string")]
+Switch = Annotated[bool, Field(strict=True), _says("true or false")]
+Name = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=NAME_PATTERN),
+    _says("lower-case letters, digits and _, starting with a letter (at most 63)"),
+]
+SqlName = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=SQL_IDENTIFIER),
+    _says("a plain name (letters, digits and _, not starting with a digit)"),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Segments(_Strict):
+    families: Annotated[tuple[Family, ...], BeforeValidator(_listed)] = ()
+    names: Annotated[tuple[NonEmptyText, ...], BeforeValidator(_listed)] = ()
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> Segments:
+        if not self.families and not self.names:
+            raise ValueError("selects nothing (give `families` or `names`)")
+        return self
+
+
+class FolderOptions(_Strict):
+    path: Text | None = None
+
+
+class PostgresOptions(_Strict):
+    dsn_env: NonEmptyText
+    schema_: SqlName | None = Field(default=None, alias="schema")
+    table: SqlName | None = None
+    connect_timeout_s: PositiveInteger | None = None
+
+
+class HttpOptions(_Strict):
+    base_url: NonEmptyText | None = None
+    base_url_env: NonEmptyText | None = None
+    auth_env: NonEmptyText | None = None
+    auth_header: NonEmptyText | None = None
+    auth_scheme: Text | None = None
+    list_name: NonEmptyText | None = None
+    add_path: NonEmptyText | None = None
+    remove_path: NonEmptyText | None = None
+    timeout_s: PositiveNumber | None = None
+    max_attempts: PositiveInteger | None = None
+    backoff_initial_s: PositiveNumber | None = None
+    backoff_max_s: PositiveNumber | None = None
+    retry_after_max_s: PositiveNumber | None = None
+
+    @model_validator(mode="after")
+    def _has_a_base_url(self) -> HttpOptions:
+        if not (self.base_url or self.base_url_env):
+            raise ValueError("an http destination needs `base_url` or `base_url_env`")
+        return self
+
+
+class _Destination(_Strict):
+    name: Name
+    enabled: Switch = True
+    segments: Segments
+    mode: Mode = "mirror"
+    batch_size: PositiveInteger = 1000
+    consent: Consent = "email"
+
+    @model_validator(mode="after")
+    def _consent_follows_the_identifier(self) -> _Destination:
+        if self.consent == "none" and getattr(self, "identifier", None) != "contact_id":
+            raise ValueError(
+                "`consent: none` is only allowed with `identifier: contact_id`; a destination "
+                "that receives email addresses (raw or hashed) always requires email consent"
+            )
+        return self
+
+
+def _no_options(value: Any) -> Any:
+    """An absent or empty `options:` is no options (and a type's required ones are missing)."""
+    return {} if value is None else value
+
+
+# A missing `options` is validated as `{}`, so a required option is reported by its own name.
+NO_OPTIONS = Field(default_factory=dict, validate_default=True)
+
+
+class FilesDestination(_Destination):
+    type: Literal["files"]
+    identifier: Literal["email"] = "email"
+    options: Annotated[FolderOptions, BeforeValidator(_no_options)] = NO_OPTIONS
+
+
+class AdAudienceDestination(_Destination):
+    type: Literal["ad_audience"]
+    identifier: Literal["hashed_email"] = "hashed_email"
+    options: Annotated[FolderOptions, BeforeValidator(_no_options)] = NO_OPTIONS
+
+
+class PostgresDestination(_Destination):
+    type: Literal["postgres"]
+    identifier: Identifier = "email"
+    options: Annotated[PostgresOptions, BeforeValidator(_no_options)] = NO_OPTIONS
+
+
+class HttpDestination(_Destination):
+    type: Literal["http"]
+    identifier: Literal["email"] = "email"
+    options: Annotated[HttpOptions, BeforeValidator(_no_options)] = NO_OPTIONS
+
+
+DESTINATION_MODELS: dict[str, type[_Destination]] = {
+    "files": FilesDestination,
+    "ad_audience": AdAudienceDestination,
+    "postgres": PostgresDestination,
+    "http": HttpDestination,
+}
+TYPES: tuple[str, ...] = tuple(DESTINATION_MODELS)
+# The identifiers each destination type can carry (the first is its default).
+TYPE_IDENTIFIERS: dict[str, tuple[str, ...]] = {
+    kind: get_args(model.model_fields["identifier"].annotation)
+    for kind, model in DESTINATION_MODELS.items()
+}
+
+AnyDestination = Annotated[
+    FilesDestination | AdAudienceDestination | PostgresDestination | HttpDestination,
+    Field(discriminator="type"),
+]
+
+
+class DestinationsFile(_Strict):
+    version: Literal[SUPPORTED_VERSIONS]  # type: ignore[valid-type]
+    destinations: list[AnyDestination]
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> DestinationsFile:
+        first: dict[str, int] = {}
+        for index, destination in enumerate(self.destinations):
+            if destination.name in first:
+                raise ValueError(
+                    f"destinations[{first[destination.name]}] and destinations[{index}] are both "
+                    f"named {destination.name!r}: names must be unique"
+                )
+            first[destination.name] = index
+        return self
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    """`segments.families[1]`: a location within a destination (or the file), as written."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return f"`{text}`"
+
+
+def _allowed(model: type[BaseModel]) -> list[str]:
+    return sorted(info.alias or name for name, info in model.model_fields.items())
+
+
+def _locate(loc: tuple[Any, ...], raw: dict[str, Any]) -> tuple[str, str | None, tuple[Any, ...]]:
+    """(the destination, as `destination 'name' (destinations[i])`, or '' for the file itself;
+    its type when known; the location within it)."""
+    if len(loc) < 2 or loc[0] != "destinations" or not isinstance(loc[1], int):
+        return "", None, loc
+    index, rest = loc[1], loc[2:]
+    items = raw.get("destinations")
+    item = items[index] if isinstance(items, list) and index < len(items) else None
+    name = item.get("name") if isinstance(item, dict) else None
+    who = f"destinations[{index}]"
+    if isinstance(name, str) and name:
+        who = f"destination {name!r} ({who})"
+    kind = rest[0] if rest and rest[0] in DESTINATION_MODELS else None
+    return who, kind, rest[1:] if kind else rest
+
+
+def _say(error: ErrorDetails, kind: str | None, loc: tuple[Any, ...]) -> str:
+    """One error of pydantic, in the words of this file."""
+    key, kind_of, got, ctx = _key(loc), error["type"], error.get("input"), error.get("ctx", {})
+    prefix = f"{key}: " if loc else ""
+    if kind_of == "missing":
+        return f"{key} is required" + (f" for type {kind}" if kind and len(loc) > 1 else "")
+    if kind_of == "literal_error" and loc and loc[-1] == "identifier" and kind:
+        allowed = " or ".join(TYPE_IDENTIFIERS[kind])
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{article} {kind} destination takes identifier {allowed}, not {got!r}"
+    if kind_of == "literal_error" and "'" not in ctx["expected"] and "," not in ctx["expected"]:
+        return f"{key} must be {ctx['expected']}, got {got!r}"  # a single choice (`version`)
+    if kind_of == "literal_error":
+        return f"{prefix}{got!r} is not one of {ctx['expected']}"
+    if kind_of == "union_tag_invalid":
+        return f"`type`: {ctx['tag']!r} is not one of {ctx['expected_tags']}"
+    if kind_of == "union_tag_not_found":
+        return f"`type` is required: one of {', '.join(map(repr, TYPES))}"
+    if kind_of == "value_error":
+        return f"{prefix}{ctx['error']}"
+    if kind_of == "config_value":
+        return f"{prefix}{error['msg']}"
+    if kind_of in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{prefix}expected a mapping, got {got!r}"
+    if kind_of in ("list_type", "tuple_type"):
+        return f"{prefix}expected a list, got {got!r}"
+    return f"{prefix}{error['msg']}, got {got!r}"
+
+
+def _unknown_keys(keys: list[str], kind: str | None, loc: tuple[Any, ...], top: bool) -> str:
+    """Keys no model of that place knows, with the ones it does."""
+    listed = sorted(keys)
+    if top:
+        return f"unknown top-level keys {listed}; allowed: {_allowed(DestinationsFile)}"
+    if kind is None:
+        return f"unknown keys {listed}"
+    model: type[BaseModel] = DESTINATION_MODELS[kind]
+    if loc == ("options",):
+        allowed = _allowed(model.model_fields["options"].annotation)  # type: ignore[arg-type]
+        return f"unknown options {listed} for type {kind}; allowed: {allowed}"
+    if loc == ("segments",):
+        return f"`segments`: unknown keys {listed}; allowed: {_allowed(Segments)}"
+    return f"unknown keys {listed}; allowed: {_allowed(model)}"
+
+
+def explain(error: ValidationError, raw: dict[str, Any], path: Path) -> ConfigError:
+    """Every mistake pydantic found, each naming the destination and the key, as one error.
+    The unknown keys of one place are one line, where the first of them was found."""
+    Place = tuple[str, str | None, tuple[Any, ...], bool]
+    entries: list[str | Place] = []
+    unknown: dict[Place, list[str]] = {}
+    for detail in error.errors():
+        who, kind, loc = _locate(tuple(detail["loc"]), raw)
+        if detail["type"] == "extra_forbidden":
+            place = (who, kind, loc[:-1], len(detail["loc"]) == 1)
+            if place not in unknown:
+                unknown[place] = []
+                entries.append(place)
+            unknown[place].append(str(loc[-1]))
+        else:
+            entries.append(f"{who}: {_say(detail, kind, loc)}" if who else _say(detail, kind, loc))
+    lines = []
+    for entry in entries:
+        if isinstance(entry, str):
+            lines.append(entry)
+            continue
+        who, kind, loc, top = entry
+        text = _unknown_keys(unknown[entry], kind, loc, top)
+        lines.append(f"{who}: {text}" if who else text)
+    if len(lines) == 1:
+        return ConfigError(f"{path}: {lines[0]}")
+    listed = "".join(f"\n  - {line}" for line in lines)
+    return ConfigError(f"{path}: {len(lines)} mistakes:{listed}")
 
 
 @dataclass(frozen=True)
@@ -95,6 +362,24 @@ class Destination:
     options: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
     base_dir: Path = Path(".")
+
+    @classmethod
+    def from_model(cls, model: _Destination, base_dir: Path) -> Destination:
+        options: BaseModel = model.options  # type: ignore[attr-defined]
+        return cls(
+            name=model.name,
+            type=model.type,  # type: ignore[attr-defined]
+            identifier=model.identifier,  # type: ignore[attr-defined]
+            mode=model.mode,
+            batch_size=model.batch_size,
+            consent=model.consent,
+            families=tuple(model.segments.families),
+            segment_names=tuple(model.segments.names),
+            # Only the options the file gives: the adapters hold the defaults (docs/operator.md).
+            options=options.model_dump(by_alias=True, exclude_unset=True, exclude_none=True),
+            enabled=model.enabled,
+            base_dir=base_dir,
+        )
 
     def env(self, option: str, purpose: str) -> str:
         """The value of the environment variable named by option `option` (a secret)."""
@@ -142,141 +427,19 @@ def default_config_path() -> Path:
     return Path(__file__).resolve().parent.parent / "destinations.yml"
 
 
-def _strings(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
-    return tuple(value)
-
-
-def _positive_int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{where}: expected a positive integer, got {value!r}")
-    return value
-
-
-def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
-    if value not in choices:
-        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def parse_destination(raw: Any, index: int, path: Path) -> Destination:
-    where = f"{path}: destinations[{index}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {raw!r}")
-    name = raw.get("name")
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise ConfigError(
-            f"{where}: `name` must be lower-case letters, digits and _ (starting with a letter), "
-            f"got {name!r}"
-        )
-    where = f"{path}: destination {name!r}"
-    unknown = set(raw) - _COMMON_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(_COMMON_KEYS)}"
-        )
-    kind = _choice(raw.get("type"), TYPES, f"{where}: `type`")
-    identifier = _choice(
-        raw.get("identifier", TYPE_IDENTIFIERS[kind][0]), IDENTIFIERS, f"{where}: `identifier`"
-    )
-    if identifier not in TYPE_IDENTIFIERS[kind]:
-        raise ConfigError(
-            f"{where}: a {kind} destination takes identifier "
-            f"{' or '.join(TYPE_IDENTIFIERS[kind])}, not {identifier!r}"
-        )
-    mode = _choice(raw.get("mode", "mirror"), MODES, f"{where}: `mode`")
-    batch_size = _positive_int(raw.get("batch_size", 1000), f"{where}: `batch_size`")
-    consent = _choice(raw.get("consent", "email"), CONSENTS, f"{where}: `consent`")
-    if consent == "none" and identifier != "contact_id":
-        raise ConfigError(
-            f"{where}: `consent: none` is only allowed with `identifier: contact_id`; a "
-            "destination that receives email addresses (raw or hashed) always requires email "
-            "consent"
-        )
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ConfigError(f"{where}: `enabled` must be true or false, got {enabled!r}")
-    segments = raw.get("segments")
-    if not isinstance(segments, dict) or not (set(segments) <= {"families", "names"}):
-        raise ConfigError(
-            f"{where}: `segments` must be a mapping with `families` and/or `names`, "
-            f"got {segments!r}"
-        )
-    families = _strings(segments.get("families"), f"{where}: `segments.families`")
-    for family in families:
-        _choice(family, FAMILIES, f"{where}: `segments.families`")
-    names = _strings(segments.get("names"), f"{where}: `segments.names`")
-    if not families and not names:
-        raise ConfigError(f"{where}: `segments` selects nothing (give families or names)")
-    options = raw.get("options") or {}
-    if not isinstance(options, dict):
-        raise ConfigError(f"{where}: `options` must be a mapping, got {options!r}")
-    unknown = set(options) - _OPTION_KEYS[kind]
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown options {sorted(unknown)} for type {kind}; "
-            f"allowed: {sorted(_OPTION_KEYS[kind])}"
-        )
-    missing = _REQUIRED_OPTIONS[kind] - set(options)
-    if missing:
-        raise ConfigError(f"{where}: missing options {sorted(missing)} for type {kind}")
-    if kind == "http" and not (options.get("base_url") or options.get("base_url_env")):
-        raise ConfigError(f"{where}: an http destination needs `base_url` or `base_url_env`")
-    for key in _NUMBER_OPTIONS.get(kind, ()):
-        value = options.get(key)
-        if value is None:
-            continue
-        if key in _INTEGER_OPTIONS:
-            _positive_int(value, f"{where}: options.{key}")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"{where}: options.{key}: expected a positive number, got {value!r}")
-    if kind == "postgres":
-        for key in ("schema", "table"):
-            if key in options and not SQL_IDENTIFIER.match(str(options[key])):
-                raise ConfigError(f"{where}: options.{key} {options[key]!r} is not a plain name")
-    return Destination(
-        name=name,
-        type=kind,
-        identifier=identifier,
-        mode=mode,
-        batch_size=batch_size,
-        consent=consent,
-        families=families,
-        segment_names=names,
-        options=dict(options),
-        enabled=enabled,
-        base_dir=path.parent,
-    )
-
-
 def load_config(path: str | Path | None = None) -> ActivationConfig:
     path = Path(path).resolve() if path else default_config_path()
     if not path.exists():
-        raise ConfigError(f"{path}: destinations file not found (see README, Activation)")
+        raise ConfigError(f"{path}: destinations file not found (see docs/operator.md, Activation)")
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with `version` and `destinations`")
-    version = raw.get("version")
-    if version not in SUPPORTED_VERSIONS:
-        raise ConfigError(f"{path}: `version` must be one of {SUPPORTED_VERSIONS}, got {version!r}")
-    unknown = set(raw) - {"version", "destinations"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown top-level keys {sorted(unknown)}")
-    items = raw.get("destinations")
-    if not isinstance(items, list):
-        raise ConfigError(f"{path}: `destinations` must be a list")
-    destinations = tuple(parse_destination(item, i, path) for i, item in enumerate(items))
-    seen: set[str] = set()
-    for destination in destinations:
-        if destination.name in seen:
-            raise ConfigError(f"{path}: destination name {destination.name!r} appears twice")
-        seen.add(destination.name)
-    return ActivationConfig(path=path, version=version, destinations=destinations)
+    try:
+        parsed = DestinationsFile.model_validate(raw)
+    except ValidationError as error:
+        raise explain(error, raw, path) from None
+    destinations = tuple(Destination.from_model(d, path.parent) for d in parsed.destinations)
+    return ActivationConfig(path=path, version=parsed.version, destinations=destinations)

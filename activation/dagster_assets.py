@@ -1,5 +1,6 @@
 """Dagster: one asset per enabled destination of destinations.yml (read when the definitions
-load), downstream of the dbt model `segment_membership`, in group `activation`.
+load), downstream of the dbt model `activation_members` (each destination's exposure reads it),
+in group `activation`.
 
 Each sync opens the warehouse to write its ledger, so each asset is in the DuckDB pool (one op
 at a time with dbt and publishing) and the job carries the writer tag. The assets are
@@ -41,14 +42,14 @@ def _destination_asset(
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=activation_asset_key(destination.name),
-        deps=[get_asset_key_for_model([segment_warehouse_dbt], "segment_membership")],
+        deps=[get_asset_key_for_model([segment_warehouse_dbt], "activation_members")],
         group_name=ACTIVATION_GROUP,
         kinds=_KINDS[destination.type],
         retry_policy=retry_policy,
         pool=DUCKDB_POOL,
         description=(
             f"Sync of destination `{destination.name}` ({destination.type}, {destination.mode}): "
-            "the changes of segment_membership since its last acknowledged sync."
+            "the changes of its segments of activation_members since its last acknowledged sync."
         ),
     )
     def _sync(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

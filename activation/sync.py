@@ -15,6 +15,7 @@ from activation.ledger import SyncRun
 from activation.warehouse import (
     compute_pending,
     ensure_schema,
+    failed_email_check,
     forget_other_target,
     unmatched_names,
 )
@@ -46,11 +47,12 @@ class SyncResult:
 def _check_membership(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
     found = con.execute(
         "select count(*) from information_schema.tables"
-        " where table_schema = 'main' and table_name = 'segment_membership'"
+        " where table_schema = 'main' and table_name = 'activation_members'"
     ).fetchone()[0]
     if not found:
         raise DestinationError(
-            f"{warehouse}: no main.segment_membership table; run `dbt build` first"
+            f"{warehouse}: no main.activation_members table (the dbt mart activation reads); "
+            "run `dbt build` first"
         )
 
 
@@ -97,11 +99,26 @@ def sync_destination(warehouse: str | Path, destination: Destination) -> SyncRes
                     adapter.target,
                     previous,
                 )
-            pending = compute_pending(con, destination)
-            log.info("%s: pending %s", destination.name, pending)
             run = SyncRun(con, destination, adapter.target)
             run.start()
+            replay = getattr(adapter, "replay", None)
             try:
+                if replay is not None:
+                    # What an earlier run left in flight goes first, same rows and keys, so
+                    # that the diff below already reflects it.
+                    replay(run)
+                pending = compute_pending(con, destination)
+                log.info("%s: pending %s", destination.name, pending)
+                dropped = failed_email_check(con)
+                if dropped:
+                    log.warning(
+                        "destination %r: %d rows have an email that fails the activation email "
+                        "check; the destination's identifier is contact_id, so they are sent "
+                        "with email NULL",
+                        destination.name,
+                        dropped,
+                    )
+                run.begin_delivery()
                 adapter.deliver(run)
             except Exception as error:
                 counts = run.finish(error)

@@ -6,11 +6,16 @@ Schema `activation`:
   segment, identifier) with the payload it received. Only acknowledged rows enter it.
 - `sync_runs`: one row per sync of a destination, with its counts.
 - `sync_row_results`: one row per row a sync tried (or refused) to send, with its fate.
+- `http_requests`, `http_request_rows`: the outbox of http destinations. Each request (its key,
+  URL, list, action and rows) is written and committed before it is sent, and deleted in the
+  transaction that acknowledges its batch; what is left there was in flight when a run ended, and
+  the next sync of the destination sends it again, same rows and key, before anything else.
 
 A sync computes two temporary tables on its connection: `activation_desired` (the membership
-this destination should hold now: its segments, with consent) and `activation_pending` (the
-diff against `destination_state`: entries, updates, exits and refused rows), numbered by
-`row_id` so that the sendable rows come first, grouped by action and segment.
+this destination should hold now: its segments of the dbt mart `activation_members`, with the
+consent it needs, keyed by its identifier) and `activation_pending` (the diff against
+`destination_state`: entries, updates, exits and refused rows), numbered by `row_id` so that the
+sendable rows come first, grouped by action and segment.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from activation.config import Destination
 
 SCHEMA = "activation"
 
-# A deliberately simple address check, applied to the trimmed, lower-cased email: one @, a local
-# part of letters, digits and ._%+'-, a domain of dot-separated labels (letters, digits, -) and a
-# top-level domain of at least two letters. Rows that fail it are `rejected`, never sent.
-EMAIL_REGEX = r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$"
+# The rules of what may be sent (the email check, consent per address, hashing) are the dbt mart
+# `activation_members` (models/marts/activation/); a row that fails the email check where the
+# address is the member is refused with this reason.
+MEMBERS = "main.activation_members"
 INVALID_EMAIL = "invalid email address (fails the activation email check)"
 
 DDL = (
@@ -78,11 +83,37 @@ DDL = (
         idempotency_key varchar,
         recorded_at timestamptz not null
     )""",
+    f"""create table if not exists {SCHEMA}.http_requests (
+        request_id varchar not null,
+        seq bigint not null,
+        destination varchar not null,
+        target varchar not null,
+        sync_run_id varchar not null,
+        batch_number integer,
+        idempotency_key varchar not null,
+        list_name varchar not null,
+        url varchar not null,
+        action varchar not null,
+        created_at timestamptz not null,
+        answered_at timestamptz,
+        answer varchar
+    )""",
+    f"""create table if not exists {SCHEMA}.http_request_rows (
+        request_id varchar not null,
+        position integer not null,
+        contact_id varchar not null,
+        segment_family varchar,
+        segment varchar,
+        segment_key varchar not null,
+        identifier varchar not null,
+        email varchar,
+        first_name varchar,
+        last_name varchar,
+        attrs_hash varchar not null,
+        action varchar not null,
+        refused varchar
+    )""",
 )
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -91,83 +122,64 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _payload_expressions(destination: Destination) -> dict[str, str]:
-    email = "lower(trim(membership.email))"
-    identifier = {
-        "email": email,
-        "hashed_email": f"sha256({email})",
-        "contact_id": "cast(membership.contact_id as varchar)",
-    }[destination.identifier]
+    """Which columns of activation_members the destination receives, by its identifier."""
     if destination.identifier == "hashed_email":
         # The ad audience never holds a raw email, not even in the warehouse state.
         return {
-            "identifier": identifier,
+            "identifier": "members.email_sha256",
             "email": "cast(null as varchar)",
             "first_name": "cast(null as varchar)",
             "last_name": "cast(null as varchar)",
+            "is_valid": "members.has_valid_email",
+            "email_failed_check": "false",
+        }
+    if destination.identifier == "contact_id":
+        # The contact is the member: its row is sent, but an email that fails the check is sent
+        # as NULL, never as the address (counted by failed_email_check).
+        return {
+            "identifier": "members.contact_id",
+            "email": "members.valid_email",
+            "first_name": "members.first_name",
+            "last_name": "members.last_name",
+            "is_valid": "true",
+            "email_failed_check": "members.email is not null and not members.has_valid_email",
         }
     return {
-        "identifier": identifier,
-        "email": email,
-        "first_name": "membership.first_name",
-        "last_name": "membership.last_name",
+        "identifier": "members.email",
+        "email": "members.email",
+        "first_name": "members.first_name",
+        "last_name": "members.last_name",
+        "is_valid": "members.has_valid_email",
+        "email_failed_check": "false",
     }
 
 
-# Email consent belongs to the address: an address that any contact holding it may not be sent
-# to (no consent, unsubscribed) is sent for no contact, so two contacts sharing an address, one
-# unsubscribed, never get that address sent through the other.
-BLOCKED_EMAILS = """select distinct lower(trim(email)) as email from main.segment_membership
-    where coalesce(trim(email), '') <> '' and not coalesce(is_email_reachable, false)"""
-
-
-def _reachable(alias: str) -> str:
-    """SQL: the row of segment_membership `alias` may be sent to an email destination."""
-    return (
-        f"coalesce({alias}.is_email_reachable, false)"
-        f" and coalesce(trim({alias}.email), '') <> ''"
-        f" and lower(trim({alias}.email)) not in (select email from blocked_emails)"
-    )
-
-
 def desired_sql(destination: Destination) -> str:
-    """The rows the destination should hold now (parameters: families, names, names)."""
+    """The rows the destination should hold now (parameters: families, names, names): its
+    segments of activation_members, with the consent it needs, keyed by its identifier."""
     payload = _payload_expressions(destination)
-    needs_email = destination.identifier in ("email", "hashed_email")
-    consent = _reachable("membership") if destination.consent == "email" else "true"
-    pattern = _sql_text(EMAIL_REGEX)
-    valid = (
-        f"coalesce(regexp_full_match(lower(trim(membership.email)), {pattern}), false)"
-        if needs_email
-        else "true"
-    )
+    consent = "members.has_email_consent" if destination.consent == "email" else "true"
     return f"""
 create or replace temp table activation_desired as
-with blocked_emails as (
-    {BLOCKED_EMAILS}
-),
-
-selected as (
-    select * from main.segment_membership as membership
-    where (
-        list_contains(?, membership.segment_family)
-        or list_contains(?, membership.segment)
-        or list_contains(?, membership.segment_key)
-    )
-    and {consent}
-),
-
-payload as (
+with payload as (
     select
-        cast(membership.contact_id as varchar) as contact_id,
-        membership.segment_family,
-        membership.segment,
-        membership.segment_key,
+        members.contact_id,
+        members.segment_family,
+        members.segment,
+        members.segment_key,
         {payload["identifier"]} as identifier,
         {payload["email"]} as email,
         {payload["first_name"]} as first_name,
         {payload["last_name"]} as last_name,
-        {valid} as is_valid
-    from selected as membership
+        {payload["is_valid"]} as is_valid,
+        {payload["email_failed_check"]} as email_failed_check
+    from {MEMBERS} as members
+    where (
+        list_contains(?, members.segment_family)
+        or list_contains(?, members.segment)
+        or list_contains(?, members.segment_key)
+    )
+    and {consent}
 )
 
 select
@@ -189,8 +201,8 @@ def pending_sql(destination: Destination) -> str:
         else "state.contact_id in (select contact_id from lost_consent)"
     )
     lost_consent = (
-        "select distinct cast(membership.contact_id as varchar) as contact_id"
-        f" from main.segment_membership as membership where not ({_reachable('membership')})"
+        f"select distinct members.contact_id from {MEMBERS} as members"
+        " where not members.has_email_consent"
         if destination.consent == "email"
         else "select cast(null as varchar) as contact_id where false"
     )
@@ -198,10 +210,6 @@ def pending_sql(destination: Destination) -> str:
 create or replace temp table activation_pending as
 with state as (
     select * from {SCHEMA}.destination_state where destination = $destination
-),
-
-blocked_emails as (
-    {BLOCKED_EMAILS}
 ),
 
 lost_consent as (
@@ -292,8 +300,16 @@ def compute_pending(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     return counts
 
 
+def failed_email_check(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows of activation_desired (identifier contact_id) sent with email NULL because their
+    address fails the email check."""
+    return con.execute(
+        "select count(*) from activation_desired where email_failed_check"
+    ).fetchone()[0]
+
+
 def unmatched_names(con: duckdb.DuckDBPyConnection, destination: Destination) -> list[str]:
-    """`segments.names` that match no segment or segment_key of segment_membership today (a
+    """`segments.names` that match no segment or segment_key of activation_members today (a
     misspelling, or a segment that is empty today)."""
     names = list(destination.segment_names)
     if not names:
@@ -301,9 +317,9 @@ def unmatched_names(con: duckdb.DuckDBPyConnection, destination: Destination) ->
     found = {
         row[0]
         for row in con.execute(
-            """select distinct name from (select unnest(?) as name)
-            where name in (select segment from main.segment_membership)
-                or name in (select segment_key from main.segment_membership)""",
+            f"""select distinct name from (select unnest(?) as name)
+            where name in (select segment from {MEMBERS})
+                or name in (select segment_key from {MEMBERS})""",
             [names],
         ).fetchall()
     }
@@ -348,7 +364,7 @@ def batches(con: duckdb.DuckDBPyConnection, batch_size: int) -> list[tuple[str, 
 def fetch_rows(con: duckdb.DuckDBPyConnection, first: int, last: int) -> list[dict[str, Any]]:
     cursor = con.execute(
         """select row_id, contact_id, segment_family, segment, segment_key, identifier, email,
-            first_name, last_name, action
+            first_name, last_name, attrs_hash, action
         from activation_pending where row_id between ? and ? order by row_id""",
         [first, last],
     )

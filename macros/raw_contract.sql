@@ -290,7 +290,7 @@
         {{ exceptions.raise_compiler_error(
             "raw contract: required column '" ~ column ~ "' is missing in " ~ shown
             ~ ". Its columns are: " ~ (described.columns[0].values() | join(', '))
-            ~ ". Rename the column in the export (names are fixed, see README 'Raw data contract')."
+            ~ ". Rename the column in the export (names are fixed, see docs/analytics-engineer.md, 'Raw data contract')."
             ~ (" If the names look garbled, the file is in another encoding: set var csv_encoding"
                ~ " (utf-8, latin-1 or utf-16)." if format == 'csv' else '')
         ) }}

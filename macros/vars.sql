@@ -1,8 +1,9 @@
 {#- Typed access to the project's vars, with a clear error for a bad value. -#}
 
-{% macro as_of_date() -%}
+{% macro as_of_date(minus_days=0) -%}
     {#- The as-of date as a SQL date literal: var as_of_date; else the environment variable
-        SEGMENT_AS_OF_DATE; else today in UTC.
+        SEGMENT_AS_OF_DATE; else today in UTC. With minus_days, that many days before it (the
+        earlier state that purchase propensity trains on and the backtest fits on, SPEC section 10).
         The environment variable is how the schedule passes the date: dbt parses the whole project
         again whenever --vars change (every day, for a new as_of_date), but it can reuse its last parse
         (partial parsing, about 5 s of every build) when only the environment changes, provided no
@@ -31,6 +32,7 @@
         {%- endif -%}
         {%- set day = modules.datetime.date(year, month, day_of_month) -%}
     {%- endif -%}
+    {%- set day = day - modules.datetime.timedelta(days=minus_days | int) -%}
     date '{{ day.isoformat() }}'
 {%- endmacro %}
 
@@ -54,8 +56,8 @@
 
 {% macro source_system() -%}
     {%- set value = var('source_system', 'raw') | string | trim -%}
-    {%- if value not in ('raw', 'online_retail') -%}
-        {{ exceptions.raise_compiler_error("var source_system: '" ~ value ~ "' is unknown; use raw or online_retail") }}
+    {%- if value not in ('raw', 'online_retail', 'shopify') -%}
+        {{ exceptions.raise_compiler_error("var source_system: '" ~ value ~ "' is unknown; use raw, online_retail or shopify") }}
     {%- endif -%}
     {{ return(value) }}
 {%- endmacro %}
@@ -78,9 +80,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro days_since(timestamp_column) -%}
-    {#- Whole UTC days from the event's date to the as-of date (0 = on the as-of date). -#}
-    date_diff('day', cast({{ timestamp_column }} as date), {{ as_of_date() }})
+{% macro days_since(timestamp_column, as_of=none) -%}
+    {#- Whole UTC days from the event's date to the as-of date (0 = on the as-of date); `as_of`, a
+        SQL date expression, replaces the as-of date (default as_of_date()). -#}
+    date_diff('day', cast({{ timestamp_column }} as date), {{ as_of or as_of_date() }})
 {%- endmacro %}
 
 {% macro in_rfm_window(days_expression) -%}
@@ -136,12 +139,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro within_days_of_as_of(timestamp_column, days) -%}
+{% macro within_days_of_as_of(timestamp_column, days, as_of=none) -%}
     {#- True when the event's UTC day is within `days` days of the as-of date (days_since between 0
-        and days), written as a range on the raw timestamp so that the scan can skip row groups. -#}
+        and days), written as a range on the raw timestamp so that the scan can skip row groups;
+        `as_of` replaces the as-of date (default as_of_date()). -#}
+    {%- set as_of = as_of or as_of_date() %}
     (
-        {{ timestamp_column }} >= {{ as_of_date() }} - to_days(cast({{ days }} as integer))
-        and {{ timestamp_column }} < {{ as_of_date() }} + to_days(1)
+        {{ timestamp_column }} >= {{ as_of }} - to_days(cast({{ days }} as integer))
+        and {{ timestamp_column }} < {{ as_of }} + to_days(1)
     )
 {%- endmacro %}
 
@@ -149,4 +154,40 @@
     {#- SPEC: a valid order is completed with a positive net amount (the as-of date is each model's
         own filter). Over columns status and amount_net. -#}
     status = 'completed' and amount_net > 0
+{%- endmacro %}
+
+{% macro in_predictive_fit_window(days_expression) -%}
+    {#- True when a day count falls in the window the predictive models are fitted on (var
+        predictive_fit_window_days; empty = all history). SPEC section 10. -#}
+    {%- set window = int_var('predictive_fit_window_days', allow_null=true) | trim -%}
+    {%- if window == 'null' -%}
+        true
+    {%- else -%}
+        ({{ days_expression }}) <= {{ window }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro check_predictive_vars() -%}
+    {#- SPEC section 10's tiers are exclusive and ordered only when their cut points are: churn_risk
+        needs churn_risk_medium_min_p_alive <= churn_risk_low_min_p_alive <= 1, value_tier needs
+        value_tier_top_max_share <= value_tier_high_max_share <= value_tier_medium_max_share <= 1.
+        Other values stop the build with what to change. Renders nothing. -#}
+    {%- set low = number_var('churn_risk_low_min_p_alive') | trim | float -%}
+    {%- set medium = number_var('churn_risk_medium_min_p_alive') | trim | float -%}
+    {%- if not (medium <= low <= 1) -%}
+        {{ exceptions.raise_compiler_error(
+            "vars churn_risk_medium_min_p_alive (" ~ medium ~ ") and churn_risk_low_min_p_alive (" ~ low
+            ~ ") must satisfy medium <= low <= 1 (p_alive is a probability; SPEC section 10)"
+        ) }}
+    {%- endif -%}
+    {%- set top = number_var('value_tier_top_max_share') | trim | float -%}
+    {%- set high = number_var('value_tier_high_max_share') | trim | float -%}
+    {%- set middle = number_var('value_tier_medium_max_share') | trim | float -%}
+    {%- if not (top <= high <= middle <= 1) -%}
+        {{ exceptions.raise_compiler_error(
+            "vars value_tier_top_max_share (" ~ top ~ "), value_tier_high_max_share (" ~ high
+            ~ ") and value_tier_medium_max_share (" ~ middle ~ ") must satisfy top <= high <= medium <= 1"
+            ~ " (shares of rank; SPEC section 10)"
+        ) }}
+    {%- endif -%}
 {%- endmacro %}

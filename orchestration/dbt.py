@@ -18,8 +18,12 @@ DBT_ASSETS_NAME = "segment_warehouse_dbt"
 #: How the build gets its as-of date (macros/vars.sql as_of_date): an environment variable, not
 #: --vars, so dbt reuses its last parse of the project (new --vars make it parse everything again).
 AS_OF_DATE_ENV = "SEGMENT_AS_OF_DATE"
+#: How a build gets the moment the automation queue is computed as of (macros/automation.sql), for
+#: the same reason.
+AUTOMATION_AS_OF_ENV = "SEGMENT_AUTOMATION_AS_OF"
 
-# Raw-contract entities (README "Raw data contract") and the base model that reads each one.
+# Raw-contract entities (docs/analytics-engineer.md, "Raw data contract") and the base model that
+# reads each one.
 RAW_ENTITIES = (
     "contacts",
     "orders",
@@ -48,6 +52,38 @@ raw_data_specs = [
     )
     for entity in (*RAW_ENTITIES, "online_retail")
 ]
+
+#: The Shopify tables a loader keeps up to date (source_system: shopify): dbt's source `shopify`
+#: names each one's asset key in meta.dagster (models/staging/shopify/_shopify__sources.yml), so
+#: the base models that read them hang below these specs.
+SHOPIFY_TABLES = ("customer", "order", "refund", "order_line_refund")
+
+shopify_table_specs = [
+    dg.AssetSpec(
+        key=dg.AssetKey(["shopify", table]),
+        group_name="raw",
+        kinds={"shopify", "fivetran"},
+        description=(
+            f"The Shopify `{table}` table as Fivetran's Shopify connector loads it (vars "
+            "shopify_database, shopify_schema), read when source_system is shopify."
+        ),
+    )
+    for table in SHOPIFY_TABLES
+]
+
+#: The frozen members of static segments (SPEC 11): written by `segment-warehouse-freeze`, never by
+#: dbt; source static_segments names this key in meta.dagster, so stg_static_segments__members
+#: hangs below it.
+static_segments_spec = dg.AssetSpec(
+    key=dg.AssetKey(["static_segments", "static_segment_members"]),
+    group_name="raw",
+    kinds={"duckdb"},
+    description=(
+        "Static segments' frozen members (table static_segments.static_segment_members in the "
+        "warehouse), written, listed and dropped by the command segment-warehouse-freeze; no "
+        "build changes them."
+    ),
+)
 
 KEEP_RUN_TARGET_DIRS = 10
 
@@ -88,6 +124,9 @@ class DbtBuildConfig(dg.Config):
     as_of_date: str | None = None
     dbt_vars: dict[str, Any] = {}
     unit_tests: bool = False
+    #: The moment (UTC, YYYY-MM-DD HH:MM[:SS], on as_of_date) the automation queue is computed as
+    #: of; empty = dbt's default (the end of the as-of date, or the run's start for today).
+    automation_as_of: str | None = None
 
 
 def resolve_as_of_date(value: str | None) -> str:
@@ -113,22 +152,48 @@ def dbt_build_args(
 
 
 @contextmanager
-def as_of_date_env(as_of_date: str) -> Iterator[None]:
-    """AS_OF_DATE_ENV set to the build's date while dbt is started (it copies the environment)."""
-    previous = os.environ.get(AS_OF_DATE_ENV)
-    os.environ[AS_OF_DATE_ENV] = as_of_date
+def as_of_date_env(as_of_date: str, automation_as_of: str | None = None) -> Iterator[None]:
+    """AS_OF_DATE_ENV set to the build's date, and AUTOMATION_AS_OF_ENV to the automation moment
+    (unset when empty), while dbt is started (it copies the environment)."""
+    values = {AS_OF_DATE_ENV: as_of_date, AUTOMATION_AS_OF_ENV: automation_as_of}
+    previous = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(AS_OF_DATE_ENV, None)
-        else:
-            os.environ[AS_OF_DATE_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-def build_run_config(as_of_date: str, **dbt_vars: Any) -> dict[str, Any]:
-    """Run config of the build job for one as-of date."""
+def resolve_automation_as_of(as_of_date: str, value: str | None) -> str | None:
+    """The automation moment as `YYYY-MM-DD HH:MM:SS` (UTC), checked to fall on the as-of date."""
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    if moment.date().isoformat() != as_of_date:
+        raise ValueError(
+            f"automation_as_of {value} is not on the as-of date {as_of_date}:"
+            " set as_of_date to its day"
+        )
+    return moment.isoformat(sep=" ", timespec="seconds")
+
+
+def build_run_config(
+    as_of_date: str, automation_as_of: str | None = None, **dbt_vars: Any
+) -> dict[str, Any]:
+    """Run config of the build job (or the automation job) for one as-of date."""
     config: dict[str, Any] = {"as_of_date": as_of_date}
+    if automation_as_of:
+        config["automation_as_of"] = automation_as_of
     if dbt_vars:
         config["dbt_vars"] = dbt_vars
     return {"ops": {DBT_ASSETS_NAME: {"config": config}}}
@@ -171,9 +236,17 @@ def segment_warehouse_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
     as_of_date = resolve_as_of_date(config.as_of_date)
+    automation_as_of = resolve_automation_as_of(as_of_date, config.automation_as_of)
     args = dbt_build_args(config.dbt_vars, config.unit_tests)
-    context.log.info("%s=%s dbt %s", AS_OF_DATE_ENV, as_of_date, " ".join(args))
-    with as_of_date_env(as_of_date):
+    context.log.info(
+        "%s=%s %s=%s dbt %s",
+        AS_OF_DATE_ENV,
+        as_of_date,
+        AUTOMATION_AS_OF_ENV,
+        automation_as_of or "",
+        " ".join(args),
+    )
+    with as_of_date_env(as_of_date, automation_as_of):
         invocation = dbt.cli(args, context=context, raise_on_error=False)
     failed_checks: list[str] = []
     try:

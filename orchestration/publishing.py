@@ -4,6 +4,12 @@ BI tools open `serving.duckdb` read-only. Its views read fixed Parquet paths, so
 once (when missing) and a rebuild only swaps the Parquet files (written aside, then os.replace).
 A reader holding serving.duckdb open therefore never blocks a rebuild of the main warehouse nor a
 publication, and its next query sees the new files.
+
+serving.duckdb is written in the storage format of DuckDB 1.1 (SERVING_STORAGE_VERSION): the
+DuckDB 2.0 of this project writes version 999 by default, which the DuckDB 1.x that BI tools ship
+(Metabase's and DBeaver's drivers, duckdb-engine, Evidence) refuse to open. When views are missing
+or the file is in another format, the whole file is written aside and renamed over the old one, so
+it is never opened for writing where a reader holds it.
 """
 
 from collections.abc import Sequence
@@ -27,9 +33,19 @@ PUBLISHED_MODELS = (
     "customer_engagement",
     "customer_scores",
     "customer_profile",
+    "customer_predictions",
+    "predictive_model_fits",
+    "predictive_backtest",
+    "customer_clusters",
+    "cluster_centroids",
+    "customer_microsegments",
     "data_quality_issues",
 )
 SERVING_DATABASE = "serving.duckdb"
+# The oldest DuckDB whose storage format serving.duckdb is written in; DuckDB 1.1 to 2.0 open it.
+SERVING_STORAGE_VERSION = "v1.1.0"
+# What duckdb_databases() reports for a file written in that format.
+_SERVING_STORAGE_TAG = "v1.0.0+"
 
 
 def export_parquet(warehouse: Path, out_dir: Path, tables: Sequence[str]) -> dict[str, int]:
@@ -60,13 +76,16 @@ def view_sql(table: str, parquet: Path) -> str:
 
 
 def ensure_serving_views(out_dir: Path, tables: Sequence[str]) -> list[str]:
-    """Create the views of serving.duckdb that are missing (or read other paths); return them.
+    """Make serving.duckdb hold one view per table over its Parquet file, in the storage format
+    of SERVING_STORAGE_VERSION; return the views that had to be (re)created.
 
-    When every view exists the file is only opened read-only, which works while BI readers hold
-    it open (a read-write open would fail on their lock).
+    When every view exists and the format is right, the file is only opened read-only, which
+    works while BI readers hold it open. Otherwise a new file with every view is written aside and
+    renamed over the old one (a reader holding the old file keeps reading it until it reconnects).
     """
     database = out_dir / SERVING_DATABASE
     existing: dict[str, str] = {}
+    storage = None
     if database.exists():
         with duckdb.connect(str(database), read_only=True) as con:
             existing = dict(
@@ -74,15 +93,28 @@ def ensure_serving_views(out_dir: Path, tables: Sequence[str]) -> list[str]:
                     "select view_name, sql from duckdb_views() where not internal"
                 ).fetchall()
             )
+            storage = con.execute(
+                "select tags['storage_version'] from duckdb_databases()"
+                " where database_name = current_database()"
+            ).fetchone()[0]
     missing = [
         table
         for table in tables
         if sql_literal(str((out_dir / f"{table}.parquet").resolve())) not in existing.get(table, "")
     ]
+    if storage != _SERVING_STORAGE_TAG:
+        missing = list(tables)
     if missing:
-        with duckdb.connect(str(database)) as con:
-            for table in missing:
-                con.execute(view_sql(table, out_dir / f"{table}.parquet"))
+        views = list(dict.fromkeys([*existing, *tables]))
+        with replaced_together() as aside:
+            temporary = aside(database)
+            config = {"storage_compatibility_version": SERVING_STORAGE_VERSION}
+            with duckdb.connect(str(temporary), config=config) as con:
+                for table in views:
+                    if table in tables:
+                        con.execute(view_sql(table, out_dir / f"{table}.parquet"))
+                    else:  # a view someone added to the file by hand: kept as it was
+                        con.execute(existing[table])
     return missing
 
 

@@ -9,6 +9,7 @@ import dagster as dg
 
 from orchestration.dbt import build_run_config
 from orchestration.jobs import segment_warehouse_build
+from orchestration.partitions import partition_key
 from orchestration.resources import raw_data_path
 
 FileState = dict[str, list[int]]
@@ -58,6 +59,7 @@ def raw_data_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg
                 run_key=hashlib.sha256(cursor.encode()).hexdigest()[:16],
                 run_config=build_run_config(day),
                 tags={"segment_warehouse/as_of_date": day},
+                partition_key=partition_key(day),
             )
         ],
         cursor=cursor,

@@ -1,10 +1,13 @@
-"""Synthetic `segment_membership` tables for the activation tests, and the expected state of a
-destination computed here in plain Python (independently of the SQL in activation/)."""
+"""Synthetic `segment_membership` tables for the activation tests, with the `activation_members`
+mart that activation reads, and the expected state of a destination, all computed here in plain
+Python from the rules of docs/operator.md (independently of the SQL of dbt and activation/: the
+dbt unit tests and tests/test_activation_end_to_end.py hold the mart itself to those rules)."""
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -88,7 +91,9 @@ def change_contacts(contacts: list[Contact], seed: int, fraction: float = 0.1) -
 
 
 def write_membership(db: Path, contacts: Iterable[Contact], as_of: str = "2025-06-30") -> None:
-    """(Re)create main.segment_membership with the dbt model's columns."""
+    """(Re)create main.segment_membership with the dbt model's columns, and main.activation_members
+    (the mart activation reads) from it."""
+    contacts = list(contacts)
     rows = [
         (
             contact.contact_id,
@@ -136,6 +141,68 @@ def write_membership(db: Path, contacts: Iterable[Contact], as_of: str = "2025-0
                 is_email_reachable::boolean as is_email_reachable
             from frame"""
         )
+        con.unregister("frame")
+        members = activation_members(contacts)
+        con.register("members", members)
+        con.execute(
+            f"create or replace table main.activation_members as select {MEMBER_COLUMNS_SQL}"
+            " from members"
+        )
+
+
+# The email check of docs/operator.md (Activation), applied to the trimmed, lower-cased address.
+EMAIL_CHECK = re.compile(r"[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}")
+MEMBER_COLUMNS = {
+    "contact_id": "varchar",
+    "segment_family": "varchar",
+    "segment": "varchar",
+    "segment_key": "varchar",
+    "email": "varchar",
+    "email_sha256": "varchar",
+    "valid_email": "varchar",
+    "first_name": "varchar",
+    "last_name": "varchar",
+    "has_valid_email": "boolean",
+    "has_email_consent": "boolean",
+}
+MEMBER_COLUMNS_SQL = ", ".join(f"{name}::{kind} as {name}" for name, kind in MEMBER_COLUMNS.items())
+
+
+def address(email: str | None) -> str | None:
+    """The address as sent: trimmed (spaces, as SQL trim) and lower-cased; None when blank."""
+    value = (email or "").strip(" ").lower()
+    return value or None
+
+
+def activation_members(contacts: list[Contact]) -> pa.Table:
+    """The rows of the dbt mart activation_members for these contacts: consent belongs to the
+    address (one contact holding it without consent withdraws it for all), the email check, the
+    SHA-256 of the address."""
+    withdrawn = {address(c.email) for c in contacts if address(c.email) and not c.reachable}
+    rows = []
+    for contact in contacts:
+        email = address(contact.email)
+        valid = bool(email and EMAIL_CHECK.fullmatch(email))
+        for family, segment, key in contact.memberships():
+            rows.append(
+                (
+                    contact.contact_id,
+                    family,
+                    segment,
+                    key,
+                    email,
+                    hashlib.sha256(email.encode()).hexdigest() if email else None,
+                    email if valid else None,
+                    contact.first_name,
+                    contact.last_name,
+                    valid,
+                    bool(email and contact.reachable and email not in withdrawn),
+                )
+            )
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in MEMBER_COLUMNS]
+    return pa.table(
+        {name: list(values) for name, values in zip(MEMBER_COLUMNS, columns, strict=True)}
+    )
 
 
 def is_valid_email(email: str) -> bool:

@@ -137,6 +137,7 @@ class Fault:
     drop_before: bool = False  # close the connection without applying or answering
     drop_after: bool = False  # apply, then close the connection without answering
     delay_s: float = 0.0  # apply, then wait this long before answering (client time-outs)
+    hold_before_s: float = 0.0  # wait this long before applying (a kill point: not applied)
 
 
 @dataclass
@@ -159,6 +160,8 @@ class EspState:
         self.members: dict[str, dict[str, dict[str, Any]]] = {}
         self.received: list[Received] = []
         self.applied: list[tuple[str, str, str, str]] = []  # (key, list, action, email)
+        # (key, list, action, email, first_name, last_name) of each application, in order
+        self.applied_members: list[tuple[str, str, str, str, str | None, str | None]] = []
         self.answers: dict[str, bytes] = {}
         self.fault: Callable[[int], Fault | None] = lambda number: None
         self.reject: Callable[[str], str | None] = lambda email: None
@@ -176,6 +179,7 @@ class EspState:
         with self.lock:
             self.received.clear()
             self.applied.clear()
+            self.applied_members.clear()
 
     def member_emails(self) -> dict[str, set[str]]:
         with self.lock:
@@ -223,6 +227,10 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
                 record.outcome = "dropped before applying"
                 self._drop()
                 return
+            if fault.hold_before_s:
+                record.outcome = "held before applying"
+                time.sleep(fault.hold_before_s)
+                record.outcome = ""
             if fault.status is not None:
                 record.outcome = str(fault.status)
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
@@ -264,6 +272,16 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
                         else:
                             members.pop(email, None)
                         state.applied.append((key or "", list_name, action, email))
+                        state.applied_members.append(
+                            (
+                                key or "",
+                                list_name,
+                                action,
+                                email,
+                                member.get("first_name"),
+                                member.get("last_name"),
+                            )
+                        )
                         results.append({"email": email, "status": state.ok_status[action]})
                     body = json.dumps({"results": results}).encode()
                     if key:

@@ -24,6 +24,7 @@ import resource
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -170,6 +171,27 @@ def _dbt_executable() -> str:
     return found
 
 
+#: The test being set up or run (pytest_runtest_setup), to check that a test that builds is e2e.
+_CURRENT_TEST: list[pytest.Item] = []
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _CURRENT_TEST[:] = [item]
+
+
+def require_e2e_marker() -> None:
+    """A build started for a test outside `pytest.mark.e2e` fails, naming the test: `make quick`
+    runs `pytest -m 'not e2e'` and must build nothing."""
+    if not _CURRENT_TEST or threading.current_thread() is not threading.main_thread():
+        return
+    item = _CURRENT_TEST[0]
+    if item.get_closest_marker("e2e") is None:
+        raise RuntimeError(
+            f"{item.nodeid} builds the dbt project but is not marked e2e: add "
+            "`pytestmark = pytest.mark.e2e` to its module (make quick leaves e2e tests out)"
+        )
+
+
 def run_build(
     source: str | Path | Mapping[str, Any] | None,
     as_of: str | dt.date | None,
@@ -200,6 +222,7 @@ def run_build(
     ``keep_warehouse=True`` builds into the DuckDB file already there (an incremental build);
     by default the build starts from an empty warehouse.
     """
+    require_e2e_marker()
     tmp = Path(tmp)
     tmp.mkdir(parents=True, exist_ok=True)
     db_path = tmp / "warehouse.duckdb"
@@ -210,6 +233,12 @@ def run_build(
     all_vars: dict[str, Any] = {}
     env = os.environ.copy()
     for name in ("DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        env.pop(name, None)
+    # The Dagster build sets these in os.environ while it starts dbt (orchestration/dbt.py
+    # as_of_date_env); a build started here from another thread at that moment must not inherit
+    # them (CI once built edge_vars as of 2025-06-30 with the automation moment of the
+    # orchestration test's 2025-07-01 01:00).
+    for name in ("SEGMENT_AS_OF_DATE", "SEGMENT_AUTOMATION_AS_OF"):
         env.pop(name, None)
     env["DBT_DUCKDB_PATH"] = str(db_path)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -303,6 +332,7 @@ class BuildPool:
         self._futures: dict[str, Future[Any]] = {}
 
     def submit(self, key: str, job: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        require_e2e_marker()
         if key not in self._futures:
             self._futures[key] = self._executor.submit(job, *args, **kwargs)
         return self._futures[key]
@@ -579,10 +609,14 @@ _BUILD_MODULES = pytest.StashKey[list]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Remembers the selected test modules that define ``submit_builds(builds, build_root)``."""
+    """Remembers the test modules that define ``submit_builds(builds, build_root)`` and have a
+    selected e2e test (a module may also hold tests that build nothing: `-m 'not e2e'` builds
+    nothing)."""
     modules: list[Any] = []
     for item in items:
         module = getattr(item, "module", None)
+        if item.get_closest_marker("e2e") is None:
+            continue
         if hasattr(module, "submit_builds") and module not in modules:
             modules.append(module)
     config.stash[_BUILD_MODULES] = modules
@@ -597,8 +631,14 @@ def _prefetch_builds(request: pytest.FixtureRequest) -> None:
         return
     builds = request.getfixturevalue("builds")
     build_root = request.getfixturevalue("build_root")
-    for module in modules:
-        module.submit_builds(builds, build_root)
+    # on behalf of the modules' e2e tests, whichever test happens to run first
+    current = _CURRENT_TEST[:]
+    _CURRENT_TEST.clear()
+    try:
+        for module in modules:
+            module.submit_builds(builds, build_root)
+    finally:
+        _CURRENT_TEST[:] = current
 
 
 @pytest.fixture(scope="session")

@@ -216,11 +216,11 @@ def test_sync_all_one_failing_destination_does_not_stop_the_others(
         ({"options": {"bucket": "x"}}, "unknown options ['bucket'] for type files"),
         (
             {"type": "http", "options": {"base_url": "http://x", "max_attempts": 0}},
-            "options.max_attempts: expected a positive integer, got 0",
+            "`options.max_attempts`: expected a positive integer, got 0",
         ),
         (
             {"type": "http", "options": {"base_url": "http://x", "timeout_s": "30s"}},
-            "options.timeout_s: expected a positive number, got '30s'",
+            "`options.timeout_s`: expected a positive number, got '30s'",
         ),
         (
             {
@@ -228,7 +228,7 @@ def test_sync_all_one_failing_destination_does_not_stop_the_others(
                 "identifier": "contact_id",
                 "options": {"dsn_env": "X", "connect_timeout_s": 2.5},
             },
-            "options.connect_timeout_s: expected a positive integer",
+            "`options.connect_timeout_s`: expected a positive integer",
         ),  # fmt: skip
     ],
 )

@@ -244,3 +244,43 @@ def test_a_destination_moved_to_another_table_gets_everything(tmp_path: Path, pg
     assert pg_rows(pg_env, "members_before_move") == expected_rows(contacts)
     again = sync_destination(db, pg_destination(tmp_path, "members_after_move"))
     assert again.sent == 0
+
+
+def test_contact_id_destination_sends_an_email_that_fails_the_check_as_null(
+    tmp_path: Path, pg_env, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With identifier contact_id the contact is the member: its row is sent, but an address
+    that fails the email check is sent as NULL (never the address), and the run says how many."""
+    import logging
+    from dataclasses import replace
+
+    db = tmp_path / "warehouse.duckdb"
+    contacts = make_contacts(120, seed=23, invalid_every=7)
+    contacts[0] = replace(contacts[0], email="first..last@example.net")  # passes the check
+    contacts[1] = replace(contacts[1], email=" Mixed.Case@Example.NET ")
+    write_membership(db, contacts)
+    target = pg_destination(
+        tmp_path, "members_by_id", identifier="contact_id", consent="none", mode="mirror"
+    )
+    with caplog.at_level(logging.WARNING, logger="activation.sync"):
+        result = sync_destination(db, target)
+    with psycopg.connect(pg_env.dsn) as con:
+        rows = con.execute("select contact_id, segment_key, email from members_by_id").fetchall()
+    emails = {contact_id: email for contact_id, _, email in rows}
+    failing = {c.contact_id for c in contacts if c.email and "@" not in c.email}
+    assert failing and result.rejected == 0
+    assert {(c, k) for c, k, _ in rows} == {
+        (c.contact_id, key) for c in contacts for *_, key in c.memberships()
+    }
+    assert all(emails[contact_id] is None for contact_id in failing)
+    assert emails[contacts[0].contact_id] == "first..last@example.net"
+    assert emails[contacts[1].contact_id] == "mixed.case@example.net"
+    assert all(
+        emails[c.contact_id] == (c.email.strip().lower() if c.email else None)
+        for c in contacts
+        if c.contact_id not in failing
+    )
+    failing_rows = sum(len(c.memberships()) for c in contacts if c.contact_id in failing)
+    assert f"{failing_rows} rows have an email that fails the activation email check" in (
+        caplog.text
+    )

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import BuildPool, query, run_build
 
+# Builds the dbt project: left out of `make quick` (pytest -m 'not e2e').
+pytestmark = pytest.mark.e2e
+
 AS_OF = "2025-06-30"
 CONTACT_COLUMNS = ["contact_id", "first_name", "city", "created_at"]
 #: a column outside the contract whose name is not ASCII: in the Latin-1 part, the header itself

@@ -29,6 +29,9 @@ from conftest import (
     submit_demo_build,
 )
 
+# Builds the dbt project: left out of `make quick` (pytest -m 'not e2e').
+pytestmark = pytest.mark.e2e
+
 try:
     from tests.reference import engagement as eng
 except ModuleNotFoundError:  # tests/ itself is on sys.path

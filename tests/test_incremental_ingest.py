@@ -32,6 +32,9 @@ from conftest import (
     run_build,
 )
 
+# Builds the dbt project: left out of `make quick` (pytest -m 'not e2e').
+pytestmark = pytest.mark.e2e
+
 AS_OF = DEMO_AS_OF
 LATE_CONTACT = "C9999999"
 

@@ -38,6 +38,9 @@ from conftest import (
 
 from segment_warehouse.demo_store import SCHEMAS
 
+# Builds the dbt project: left out of `make quick` (pytest -m 'not e2e').
+pytestmark = pytest.mark.e2e
+
 THRESHOLD_VARS = {"rfm_scoring": "thresholds"}
 CUSTOM_VARS: dict[str, Any] = {
     "active_days": 60,
@@ -336,13 +339,20 @@ def test_earlier_as_of_date_matches_reference(builds: BuildPool, demo_reference_
 
 def test_every_unit_test_pins_every_rule_var() -> None:
     """A unit test's expectations hold for the vars it was written for: each one sets every rule
-    var of dbt_project.yml (the vars that say how files are read aside: paths, source_system,
-    csv_encoding), so a user's project or --vars cannot fail it. The custom_vars build above runs
-    them under other vars."""
+    var of dbt_project.yml (the vars that say where the data is read aside: paths, source_system,
+    csv_encoding, the Shopify database and schema), so a user's project or --vars cannot fail it.
+    The custom_vars build above runs them under other vars."""
     import yaml
 
     project_vars = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
-    input_vars = {"source_system", "raw_data_path", "online_retail_path", "csv_encoding"}
+    input_vars = {
+        "source_system",
+        "raw_data_path",
+        "online_retail_path",
+        "csv_encoding",
+        "shopify_database",
+        "shopify_schema",
+    }
     rule_vars = set(project_vars) - input_vars
     files = sorted(ROOT.glob("models/**/*unit_tests.yml"))
     assert files

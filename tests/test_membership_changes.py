@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_AS_OF, generate_demo_store, query, run_build
 
+# Builds the dbt project: left out of `make quick` (pytest -m 'not e2e').
+pytestmark = pytest.mark.e2e
+
 DAYS = ("2025-04-30", "2025-06-30", "2025-05-31")  # the last one is a backfill between the two
 
 

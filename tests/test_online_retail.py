@@ -31,9 +31,13 @@ from conftest import (
 AS_OF = "2011-12-09"
 ENTITY = "online_retail_lines"
 
-pytestmark = pytest.mark.skipif(
-    not ONLINE_RETAIL_FILE.exists(), reason=f"{ONLINE_RETAIL_FILE} is not available"
-)
+# Builds the dbt project: left out of `make quick` (pytest -m 'not e2e').
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not ONLINE_RETAIL_FILE.exists(), reason=f"{ONLINE_RETAIL_FILE} is not available"
+    ),
+]
 
 
 def online_retail_vars(file: Path) -> dict[str, str]:

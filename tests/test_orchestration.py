@@ -17,10 +17,11 @@ import pytest
 from dagster_dbt import DbtCliResource
 
 from benchmarks.bench import SCHEDULED_BUILD_ARGS
-from orchestration.backfill import days_between
+from orchestration.backfill import backfill, days_between
 from orchestration.dbt import (
     AS_OF_DATE_ENV,
     DBT_ASSETS_NAME,
+    SHOPIFY_TABLES,
     SegmentWarehouseTranslator,
     as_of_date_env,
     build_run_config,
@@ -31,6 +32,7 @@ from orchestration.dbt import (
 )
 from orchestration.definitions import defs
 from orchestration.jobs import BUILD_JOB_NAME
+from orchestration.partitions import PARTITIONS_START, partition_key
 from orchestration.publishing import (
     PUBLISHED_MODELS,
     SERVING_DATABASE,
@@ -40,6 +42,9 @@ from orchestration.resources import dbt_executable, dbt_project
 from orchestration.schedules import daily_segments_schedule
 from orchestration.sensors import changed_files, raw_data_sensor, snapshot_folder
 from segment_warehouse.demo_store import generate
+
+# Builds the dbt project: left out of `make quick` (pytest -m 'not e2e').
+pytestmark = pytest.mark.e2e
 
 DAY_1 = "2025-06-29"
 DAY_2 = "2025-06-30"
@@ -131,6 +136,22 @@ def test_definitions_load_with_an_asset_per_dbt_node() -> None:
     assert dg.AssetKey(["raw", "contacts"]) in contacts.parent_keys
     base = graph.get(dg.AssetKey(["staging", "base_raw__contacts"]))
     assert dg.AssetKey(["staging", "ingest_raw__contacts"]) in base.parent_keys
+    # A shop's own tables (dbt source shopify, asset keys from meta.dagster) feed its base models.
+    orders = graph.get(dg.AssetKey(["staging", "base_shopify__orders"]))
+    assert dg.AssetKey(["shopify", "order"]) in orders.parent_keys
+    assert graph.get(dg.AssetKey(["shopify", "order"])).group_name == "raw"
+    source_keys = {
+        tuple(node["meta"]["dagster"]["asset_key"])
+        for node in manifest["sources"].values()
+        if node["source_name"] == "shopify"
+    }
+    assert source_keys == {("shopify", table) for table in SHOPIFY_TABLES}
+    # Static segments' frozen members: a described raw asset upstream of their staging model.
+    frozen = dg.AssetKey(["static_segments", "static_segment_members"])
+    assert graph.get(frozen).group_name == "raw"
+    assert "segment-warehouse-freeze" in (graph.get(frozen).description or "")
+    members = graph.get(dg.AssetKey(["staging", "stg_static_segments__members"]))
+    assert frozen in members.parent_keys
     assert defs.resolve_schedule_def("daily_segments_schedule")
     assert defs.resolve_sensor_def("raw_data_sensor")
     job = defs.resolve_job_def(BUILD_JOB_NAME)
@@ -162,6 +183,45 @@ def test_schedule_builds_as_of_the_scheduled_day() -> None:
     request = _schedule_tick(DAY_1)
     assert request.run_config == build_run_config(DAY_1)
     assert request.run_config["ops"][DBT_ASSETS_NAME]["config"]["as_of_date"] == DAY_1
+    assert request.partition_key == DAY_1
+
+
+def test_the_build_job_has_a_partition_per_day_up_to_today() -> None:
+    job = defs.resolve_job_def(BUILD_JOB_NAME)
+    keys = job.partitions_def.get_partition_keys()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert keys[0] == PARTITIONS_START and keys[-1] == today
+    assert DAY_1 in keys
+    # the run of a partition is the build as of its day
+    config = job.partitioned_config.get_run_config_for_partition_key(DAY_1)
+    assert config == build_run_config(DAY_1)
+    with pytest.raises(ValueError, match="SEGMENT_PARTITIONS_START"):
+        partition_key("2011-12-09")
+
+
+def test_a_three_day_backfill_runs_the_job_partitions(
+    two_days: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """orchestration.backfill runs the build job's partitions (as the UI's "Launch backfill"
+    does): one run per day, tagged with its partition and one backfill id, each day's history."""
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving"
+    shutil.copy(two_days["warehouse"], warehouse)
+    _env(monkeypatch, two_days["store"], warehouse, serving)
+    instance = dg.DagsterInstance.ephemeral()
+    days = days_between(dt.date(2025, 6, 26), dt.date(2025, 6, 28))
+    run_ids = backfill(days, instance=instance)
+    runs = [instance.get_run_by_id(run_id) for run_id in run_ids]
+    assert [run.tags["dagster/partition"] for run in runs] == [day.isoformat() for day in days]
+    assert len({run.tags["segment_warehouse/backfill"] for run in runs}) == 1
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+    assert not serving.exists()  # no publication unless asked
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        built = con.execute(
+            "select distinct as_of_date from segment_membership_history order by 1"
+        ).fetchall()
+    assert [row[0].isoformat() for row in built] == [
+        "2025-06-26", "2025-06-27", "2025-06-28", DAY_1, DAY_2,
+    ]  # fmt: skip
 
 
 def test_every_asset_materialises(two_days: dict) -> None:
@@ -198,7 +258,8 @@ def test_daily_builds_reuse_the_parse_of_the_project(two_days: dict) -> None:
         key=lambda path: path.stat().st_mtime,
     )
     assert logs
-    newest = logs[-1].read_text()
+    # dbt rotates its log past 10 MB (dbt.log.1, ...): the parse is logged in the oldest part
+    newest = "".join(path.read_text() for path in sorted(logs[-1].parent.glob("dbt.log*")))
     assert "Unable to do partial parsing" not in newest
     assert "Partial parsing enabled" in newest
     assert two_days["reader_after"] == [(dt.date(2025, 6, 30),)]

@@ -1,20 +1,50 @@
-"""README.md documents every var and every raw-contract column the code knows."""
+"""The documentation documents every var and every raw-contract column the code knows, and its
+links lead somewhere: README.md says what the project is and links each reader to a page of docs/
+(the vars and the raw contract are in docs/analytics-engineer.md)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import yaml
 from conftest import ROOT
 
-README = (ROOT / "README.md").read_text()
+README = ROOT / "README.md"
+ENGINEER = ROOT / "docs" / "analytics-engineer.md"
+PAGES = (README, *sorted((ROOT / "docs").glob("*.md")))
 
 
-def _section(title: str) -> str:
-    """The README section under the heading ``title`` (up to the next heading of its level)."""
-    match = re.search(rf"^(#+) {re.escape(title)}\n(.*?)(?=^\1 |\Z)", README, re.M | re.S)
-    assert match, f"README.md has no section {title!r}"
+def _section(title: str, page: Path = ENGINEER) -> str:
+    """The section of ``page`` under the heading ``title`` (up to the next heading of its level)."""
+    text = page.read_text()
+    match = re.search(rf"^(#+) {re.escape(title)}\n(.*?)(?=^\1 |\Z)", text, re.M | re.S)
+    assert match, f"{page.relative_to(ROOT)} has no section {title!r}"
     return match.group(2)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^a-z0-9 _-]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_relative_link_leads_to_a_file_and_heading() -> None:
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)#:\s]*)(?:#([^)\s]*))?\)", page.read_text()):
+            path, anchor = target
+            linked = (page.parent / path).resolve() if path else page
+            where = f"{page.relative_to(ROOT)} links to {path or page.name}#{anchor}"
+            assert linked.exists(), f"{where}: no such file"
+            if anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.*)$", linked.read_text(), re.M)
+                assert anchor in {_anchor(heading) for heading in headings}, f"{where}: no heading"
+
+
+def test_readme_sends_each_reader_to_a_page() -> None:
+    text = README.read_text()
+    for page in ("docs/analytics-engineer.md", "docs/bi.md", "docs/operator.md"):
+        assert f"]({page}" in text, f"README.md does not link to {page}"
+    assert len(text) < 8000, "README.md is for what everyone needs; the rest goes to docs/"
 
 
 def test_every_var_is_in_the_vars_table() -> None:
@@ -31,7 +61,7 @@ def test_every_contract_column_is_in_the_contract_table() -> None:
     assert len(entities) == 8, entities
     rows = dict(re.findall(r"^\| `(\w+)`[^|]*\| (.*) \|$", _section("Raw data contract"), re.M))
     for entity, columns in entities:
-        assert entity in rows, f"README 'Raw data contract' has no row for {entity}"
+        assert entity in rows, f"the 'Raw data contract' table has no row for {entity}"
         documented = set(re.findall(r"\*{0,2}([a-z_]+)\*{0,2}(?:,| \(|$)", rows[entity]))
         missing = set(re.findall(r"'(\w+)'", columns)) - documented
-        assert not missing, f"{entity}: {sorted(missing)} not in README 'Raw data contract'"
+        assert not missing, f"{entity}: {sorted(missing)} not in the 'Raw data contract' table"

@@ -19,13 +19,26 @@ next run resumes from the ledger); a 404 on a removal
 means the member is already gone and counts as delivered; a 413 (payload too large) halves the
 batch until the API takes it (one member too large alone is rejected); another 4xx rejects
 the batch's rows (recorded with the answer) and the sync goes on; 401/403 stop the sync (the secret
-is wrong). The idempotency key is derived from the destination, the list, the action and, per row,
-the identifier, the payload's hash and how many times that (contact, segment, identifier) was
-delivered before (from the ledger). A batch sent again (a retry, or the rerun after a crash:
-nothing of it was acknowledged) carries the same key and the API can recognise it; a later,
-different change of the same rows (a contact that leaves and re-enters a list, a name changed back)
-carries a new key, so an API that remembers keys does not answer it with the old, replayed result
-without applying it.
+is wrong).
+
+The idempotency key of a batch is derived from the destination, the list, the action and, per
+row, the identifier, the payload's hash and how many times that (contact, segment, identifier)
+was delivered before (from the ledger): a later, different change of the same rows (a contact
+that leaves and re-enters a list, a name changed back) carries a new key, so an API that
+remembers keys does not answer it with the old, replayed result without applying it. A 413 half
+and the rest sent after a 400/422 get keys derived from the batch's.
+
+Keys survive a rerun through an outbox in the ledger (`activation.http_requests`,
+`http_request_rows`): each request, with its key and rows, is committed there before it is sent,
+its answer recorded there, and it leaves in the transaction that acknowledges its batch. Retries
+within a run carry the same key. The next sync of the destination starts with `replay`: every
+request left there (the run was killed, or its attempts ran out) is sent again exactly, same
+rows and key, before the diff is computed; one already answered is settled from its recorded
+answer without being sent. So no row that may have reached the API is regrouped into a request
+under another key. What can still be applied twice: under an API that honours keys, only the
+members of a request whose answer was lost and that the API then answers 413 on every attempt
+(its halves go under new keys); under an API that ignores keys, a request sent again after its
+answer was lost (a retry, or the replay of a request in flight when the run ended).
 """
 
 from __future__ import annotations
@@ -34,6 +47,7 @@ import email.utils
 import hashlib
 import http.client
 import json
+import logging
 import socket
 import time
 import urllib.error
@@ -42,8 +56,10 @@ from collections.abc import Callable
 from typing import Any
 
 from activation.config import Destination
-from activation.ledger import SyncRun
+from activation.ledger import REQUEST_ROW_COLUMNS, OutboxRequest, SyncRun, load_outbox
 from activation.warehouse import SCHEMA, batches, fetch_rows
+
+log = logging.getLogger(__name__)
 
 RETRYABLE_ERRORS = (
     urllib.error.URLError,
@@ -155,8 +171,16 @@ class HttpAdapter:
             )
         return after
 
-    def send(self, url: str, payload: dict[str, Any], key: str) -> tuple[int, str]:
-        """POST with retries; the final (status, body) of a 2xx or non-retryable 4xx."""
+    def send(
+        self, url: str, payload: dict[str, Any], key: str, maybe_applied: bool = False
+    ) -> tuple[int, str]:
+        """POST with retries; the final (status, body) of a 2xx or non-retryable 4xx.
+
+        `maybe_applied`: the request may already have been applied (it is replayed from the
+        outbox). So does an attempt without a readable answer (time-out, dropped connection,
+        5xx). A 413 then is retried under the same key like a 5xx, because the halves it asks
+        for go out under new keys and would apply again what the lost attempt applied; only
+        when the attempts run out is the 413 returned (and the request halved)."""
         from activation.destinations import DestinationError
 
         body = json.dumps(payload, separators=(",", ":")).encode()
@@ -168,6 +192,7 @@ class HttpAdapter:
             except RETRYABLE_ERRORS as error:
                 last = f"{type(error).__name__}: {error}"
                 wait = self._backoff(attempt)
+                maybe_applied = True
             else:
                 if 200 <= status < 300:
                     return status, text
@@ -184,6 +209,10 @@ class HttpAdapter:
                     # 503 (and others) may say when to come back, as 429 does.
                     last = f"HTTP {status}: {text[:200]}"
                     wait = self._server_wait(url, status, attempt)
+                    maybe_applied = True
+                elif status == 413 and maybe_applied and attempt < self.max_attempts:
+                    last = f"HTTP 413 after an attempt that may have been applied: {text[:200]}"
+                    wait = self._backoff(attempt)
                 else:
                     return status, text
             if attempt < self.max_attempts:
@@ -236,6 +265,134 @@ class HttpAdapter:
         ).fetchall()
         return {row[0] for row in rows}
 
+    def _part(self, request: OutboxRequest, identifiers: list[str], part: str) -> OutboxRequest:
+        """A request made of some members of `request` (a 413 half, the rest after a 400/422
+        that named refused rows), under its own key, derived from the request's key."""
+        keep = set(identifiers)
+        return OutboxRequest(
+            key=idempotency_key(
+                self.destination.name,
+                request.list_name,
+                request.action,
+                [f"{part} {request.key}", *identifiers],
+            ),
+            list_name=request.list_name,
+            url=request.url,
+            action=request.action,
+            rows=[row for row in request.rows if row["identifier"] in keep],
+            batch_number=request.batch_number,
+        )
+
+    @staticmethod
+    def _member_rows(request: OutboxRequest) -> list[dict[str, Any]]:
+        """One row per address (the first), in payload order: contacts sharing an email are one
+        member of the list."""
+        members: dict[str, dict[str, Any]] = {}
+        for row in request.rows:
+            if row.get("refused") is None:
+                members.setdefault(row["identifier"], row)
+        return list(members.values())
+
+    def exchange(
+        self,
+        run: SyncRun,
+        request: OutboxRequest,
+        answered: Callable[[OutboxRequest, str, dict[str, str]], None],
+    ) -> dict[str, str]:
+        """Send a request already in the outbox, and the parts its answers make of it (each
+        written to the outbox before it is sent, in place of the request answered without
+        applying anything); `answered(request, answer, refused)` records each answer. Returns
+        identifier -> error of the members refused."""
+        refused: dict[str, str] = {}
+        # A request from the outbox that was never answered may have been applied already.
+        replayed = request if request.answer is None and request.from_outbox else None
+        queue = [request]
+        while queue:
+            current = queue.pop(0)
+            members = self._member_rows(current)
+            payload = {"list": current.list_name, "members": self._members(current.action, members)}
+            status, text = self.send(
+                current.url, payload, current.key, maybe_applied=current is replayed
+            )
+            if current.action == "exit" and status == 404:
+                # Not found on removal: the member (or the list) is already gone, which is what
+                # the exit asks for; recorded as delivered, not resent every run.
+                answered(current, f"HTTP {status}", {})
+                continue
+            indexed = [{"row_id": i, "identifier": m["identifier"]} for i, m in enumerate(members)]
+            by_member = {
+                members[index]["identifier"]: error
+                for index, error in self._row_rejections(indexed, text).items()
+            }
+            if status < 300:
+                answered(current, f"HTTP {status}", by_member)
+                refused.update(by_member)
+                continue
+            identifiers = [member["identifier"] for member in members]
+            if status == 413 and len(members) > 1:
+                # Payload Too Large: the API takes smaller batches; both halves are sent
+                # (each with its own key), halved again until the API takes them.
+                half = len(identifiers) // 2
+                parts = [
+                    self._part(current, identifiers[:half], "first half of"),
+                    self._part(current, identifiers[half:], "second half of"),
+                ]
+                run.record_requests(parts, replaces=current)
+                queue[:0] = parts
+                continue
+            if status in (400, 422) and 0 < len(by_member) < len(members):
+                # The API refused the batch for the rows its answer names: those are
+                # rejected, the others are sent again without them (a new request, new key).
+                refused.update(
+                    (identifier, f"HTTP {status}: {error}")
+                    for identifier, error in by_member.items()
+                )
+                rest = [identifier for identifier in identifiers if identifier not in by_member]
+                part = self._part(current, rest, "rest of")
+                run.record_requests([part], replaces=current)
+                queue.insert(0, part)
+                continue
+            error = f"HTTP {status}: {text[:300]}"
+            everything = dict.fromkeys(identifiers, error)
+            answered(current, f"HTTP {status}", everything)
+            refused.update(everything)
+        return refused
+
+    def replay(self, run: SyncRun) -> int:
+        """Before the diff: send again, in order, every request an earlier run of this
+        destination left in the outbox (killed, or stopped before the answer was read), with
+        the rows and the key it went out with, and settle each from its answer (a request
+        already answered is settled from the answer recorded, without sending it). Returns how
+        many requests there were."""
+        from activation.destinations import DestinationError
+
+        requests = load_outbox(run.con, self.destination.name, self.target)
+        if not requests:
+            return 0
+        rows = sum(len(request.rows) for request in requests)
+        log.info(
+            "%s: sending again %d requests (%d rows) an earlier run left unacknowledged",
+            self.destination.name,
+            len(requests),
+            rows,
+        )
+        try:
+            for request in requests:
+                if request.answer is not None:
+                    run.settle_request(request, {})
+                else:
+                    self.exchange(
+                        run, request, lambda done, _, refused: run.settle_request(done, refused)
+                    )
+        except DestinationError as error:
+            raise DestinationError(
+                f"destination {self.destination.name!r}: sending again the {len(requests)} "
+                f"requests ({rows} rows) an earlier run left unacknowledged failed, so nothing "
+                "new was sent; they stay in the outbox (activation.http_requests) and the next "
+                f"sync sends them first: {error}"
+            ) from error
+        return len(requests)
+
     def deliver(self, run: SyncRun) -> None:
         generations = self._generations(run)
         kept = self._kept_exits(run)
@@ -243,15 +400,10 @@ class HttpAdapter:
             batches(run.con, self.destination.batch_size), start=1
         ):
             rows = fetch_rows(run.con, first, last)
-            # One member per address: contacts sharing an email are one member of the list.
-            sent: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                if row["row_id"] not in kept:
-                    sent.setdefault(row["identifier"], row)
-            if not sent:
+            send_rows = [row for row in rows if row["row_id"] not in kept]
+            if not send_rows:
                 run.ack(first, last, {}, batch_number=number)
                 continue
-            send_rows = list(sent.values())
             fields = {
                 "segment_key": segment_key,
                 "segment": rows[0]["segment"],
@@ -261,52 +413,22 @@ class HttpAdapter:
             path = self.remove_path if action == "exit" else self.add_path
             url = self.base_url + path.format(list=urllib.request.quote(list_name, safe=""))
             key = self._key(list_name, action, rows, generations)
-
-            refused: dict[str, str] = {}
-            # What is left to send, in order: the batch, or the parts an answer made of it.
-            queue: list[tuple[list[dict[str, Any]], str]] = [(send_rows, key)]
-            while queue:
-                send_rows, key = queue.pop(0)
-                payload = {"list": list_name, "members": self._members(action, send_rows)}
-                status, text = self.send(url, payload, key)
-                if action == "exit" and status == 404:
-                    # Not found on removal: the member (or the list) is already gone, which is
-                    # what the exit asks for; recorded as delivered, not resent every run.
-                    continue
-                by_row = self._row_rejections(send_rows, text)
-                if status < 300:
-                    refused.update(
-                        (row["identifier"], by_row[row["row_id"]])
-                        for row in send_rows
-                        if row["row_id"] in by_row
-                    )
-                    continue
-                if status == 413 and len(send_rows) > 1:
-                    # Payload Too Large: the API takes smaller batches; both halves are sent
-                    # (each with its own key), halved again until the API takes them.
-                    half = len(send_rows) // 2
-                    parts = (send_rows[:half], send_rows[half:])
-                    queue[:0] = [
-                        (part, self._key(list_name, action, part, generations)) for part in parts
-                    ]
-                    continue
-                if status in (400, 422) and 0 < len(by_row) < len(send_rows):
-                    # The API refused the batch for the rows its answer names: those are
-                    # rejected, the others are sent again without them (a new batch, new key).
-                    refused.update(
-                        (row["identifier"], f"HTTP {status}: {by_row[row['row_id']]}")
-                        for row in send_rows
-                        if row["row_id"] in by_row
-                    )
-                    rest = [row for row in send_rows if row["row_id"] not in by_row]
-                    queue.insert(0, (rest, self._key(list_name, action, rest, generations)))
-                    continue
-                error = f"HTTP {status}: {text[:300]}"
-                refused.update((row["identifier"], error) for row in send_rows)
+            request = OutboxRequest(
+                key=key,
+                list_name=list_name,
+                url=url,
+                action=action,
+                rows=[{column: row[column] for column in REQUEST_ROW_COLUMNS} for row in send_rows],
+                batch_number=number,
+            )
+            # Written to the outbox before it is sent: a run killed from here on leaves it
+            # there, and the next sync sends it again, same rows, same key.
+            run.record_requests([request])
+            refused = self.exchange(run, request, run.answer_request)
             rejected = {
                 row["row_id"]: refused[row["identifier"]]
-                for row in rows
-                if row["row_id"] not in kept and row["identifier"] in refused
+                for row in send_rows
+                if row["identifier"] in refused
             }
             run.ack(first, last, rejected, batch_number=number, idempotency_key=key)
 

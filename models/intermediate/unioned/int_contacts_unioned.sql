@@ -1,4 +1,4 @@
--- Contacts of the active source system (var source_system), in one shape. The other source's
+-- Contacts of the active source system (var source_system), in one shape. The other sources'
 -- staging models are empty, so the union is the selected source.
 with
 
@@ -8,6 +8,10 @@ raw_contacts as (
 
 online_retail_contacts as (
     select * from {{ ref('stg_online_retail__contacts') }}
+),
+
+shopify_contacts as (
+    select * from {{ ref('stg_shopify__contacts') }}
 ),
 
 unioned as (
@@ -56,6 +60,30 @@ unioned as (
         cast(null as double) as longitude,
         'online_retail' as acquisition_source
     from online_retail_contacts
+
+    union all
+
+    select
+        contact_id,
+        email,
+        first_name,
+        last_name,
+        created_at,
+        subscribed_at,
+        email_consent,
+        cast(null as boolean) as sms_consent,
+        unsubscribed_at,
+        cast(null as date) as birth_date,
+        cast(null as varchar) as gender,
+        cast(null as varchar) as city,
+        cast(null as varchar) as region,
+        cast(null as varchar) as country_code,
+        cast(null as varchar) as country_name,
+        cast(null as varchar) as postal_code,
+        cast(null as double) as latitude,
+        cast(null as double) as longitude,
+        'shopify' as acquisition_source
+    from shopify_contacts
 )
 
 select * from unioned

@@ -9,6 +9,10 @@ online_retail_orders as (
     select * from {{ ref('stg_online_retail__orders') }}
 ),
 
+shopify_orders as (
+    select * from {{ ref('stg_shopify__orders') }}
+),
+
 unioned as (
     select
         order_id,
@@ -27,6 +31,16 @@ unioned as (
         status,
         amount_net
     from online_retail_orders
+
+    union all
+
+    select
+        order_id,
+        contact_id,
+        ordered_at,
+        status,
+        amount_net
+    from shopify_orders
 )
 
 select * from unioned

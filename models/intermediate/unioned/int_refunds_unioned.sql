@@ -1,4 +1,5 @@
--- Refunds of the active source system (Online Retail: cancellation invoices).
+-- Refunds of the active source system (Online Retail: cancellation invoices; Shopify: the goods
+-- refunded).
 with
 
 raw_refunds as (
@@ -7,6 +8,10 @@ raw_refunds as (
 
 online_retail_refunds as (
     select * from {{ ref('stg_online_retail__refunds') }}
+),
+
+shopify_refunds as (
+    select * from {{ ref('stg_shopify__refunds') }}
 ),
 
 unioned as (
@@ -25,6 +30,15 @@ unioned as (
         refunded_at,
         amount_net
     from online_retail_refunds
+
+    union all
+
+    select
+        refund_id,
+        contact_id,
+        refunded_at,
+        amount_net
+    from shopify_refunds
 )
 
 select * from unioned

@@ -10,6 +10,10 @@
     ('web_events', 'base_raw__web_events', 'base_raw__web_events_duplicates'),
     ('email_events', 'base_raw__email_events', 'base_raw__email_events_duplicates'),
     ('online_retail_lines', 'base_online_retail__lines', none),
+    ('shopify_customers', 'base_shopify__customers', none),
+    ('shopify_orders', 'base_shopify__orders', none),
+    ('shopify_refunds', 'base_shopify__refunds', none),
+    ('shopify_refund_lines', 'base_shopify__refund_lines', none),
 ] %}
 
 with

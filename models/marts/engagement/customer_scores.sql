@@ -16,9 +16,7 @@ scored as (
     select
         contacts.contact_id,
         contacts.as_of_date,
-        round(
-            least(coalesce(points.total_points, 0), {{ number_var('score_cap') }}), 2
-        ) as nurturing_score,
+        {{ nurturing_score('points.total_points') }} as nurturing_score,
         cast(coalesce(points.scored_interactions_count, 0) as integer) as scored_interactions_count,
         {%- for interaction_type in nurturing_interaction_types() %}
         round(coalesce(points.{{ interaction_type }}_points, 0), 2) as {{ interaction_type }}_points,

@@ -4,10 +4,11 @@
 -- Incremental: a build as of D recomputes the changes of D (against the built date before it) and
 -- of the built date just after D (against D), which a backfill of D changes; the other days keep
 -- their rows. A first build or --full-refresh computes every pair of consecutive dates.
--- A contact has at most one segment per family and date (tested on segment_membership_history), so
--- the two dates of a pair are matched by one full outer join on (contact, family): where the segment
--- differs, the later date's segment is an entry and the earlier date's an exit (instead of an anti
--- join each way on every column).
+-- The two dates of a pair are matched by one full outer join on (contact, family, segment): a row of
+-- the later date without a match is an entry, one of the earlier date an exit (instead of an anti
+-- join each way). In a family with one segment per contact a move from A to B is the exit from A and
+-- the entry into B; in custom and static, where a contact may be in several segments, each segment
+-- enters and exits on its own.
 {{
     config(
         materialized='incremental',
@@ -70,7 +71,7 @@ previous_memberships as (
 ),
 
 compared as (
-    -- the (contact, family) pairs whose segment is not the same on both dates
+    -- the (contact, family, segment) rows present on one date of the pair only
     select
         coalesce(current_memberships.as_of_date, previous_memberships.as_of_date) as as_of_date,
         coalesce(
@@ -88,7 +89,8 @@ compared as (
             current_memberships.as_of_date = previous_memberships.as_of_date
             and current_memberships.contact_id = previous_memberships.contact_id
             and current_memberships.segment_family = previous_memberships.segment_family
-    where current_memberships.segment is distinct from previous_memberships.segment
+            and current_memberships.segment = previous_memberships.segment
+    where current_memberships.segment is null or previous_memberships.segment is null
 ),
 
 entries as (

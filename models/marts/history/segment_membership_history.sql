@@ -1,4 +1,5 @@
--- One row per (as-of date, contact, segment family): the membership of every day that was built.
+-- One row per (as-of date, contact, segment family, segment): the membership of every day that was
+-- built (one segment per family, except custom and static).
 -- Each build replaces the rows of its own as_of_date (delete+insert on that date) and keeps the
 -- other days, so a backfill or a rerun of a past day rewrites exactly that day.
 -- full_refresh=false: `dbt build --full-refresh` (e.g. to read the raw files again) keeps the

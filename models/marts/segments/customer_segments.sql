@@ -29,6 +29,18 @@ profile as (
     select * from {{ ref('customer_profile') }}
 ),
 
+predictions as (
+    select * from {{ ref('customer_predictions') }}
+),
+
+clusters as (
+    select * from {{ ref('customer_clusters') }}
+),
+
+microsegments as (
+    select * from {{ ref('customer_microsegments') }}
+),
+
 final as (
     select
         contacts.contact_id,
@@ -77,7 +89,15 @@ final as (
         profile.products_viewed_count,
         profile.time_on_site_seconds,
         profile.funnel_stage,
-        profile.favourite_category
+        profile.favourite_category,
+        predictions.p_alive,
+        predictions.expected_orders_365d,
+        predictions.predicted_clv_365d,
+        predictions.churn_risk,
+        predictions.value_tier,
+        predictions.purchase_intent,
+        clusters.cluster_name,
+        microsegments.microsegment
     from contacts
     inner join rfm
         on contacts.contact_id = rfm.contact_id
@@ -91,6 +111,13 @@ final as (
         on contacts.contact_id = scores.contact_id
     inner join profile
         on contacts.contact_id = profile.contact_id
+    inner join predictions
+        on contacts.contact_id = predictions.contact_id
+    inner join microsegments
+        on contacts.contact_id = microsegments.contact_id
+    -- a prospect, or any contact on a date with too few customers to cluster, has no cluster
+    left join clusters
+        on contacts.contact_id = clusters.contact_id
 )
 
 select * from final

@@ -1,0 +1,5 @@
+import sys
+
+from segment_warehouse.report.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Helpers the tests import as a package (``from tests.support import ...``)."""

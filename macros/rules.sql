@@ -20,3 +20,20 @@
         to 2 decimals. -#}
     round(least(coalesce({{ total_points }}, 0), {{ number_var('score_cap') }}), 2)
 {%- endmacro %}
+
+{% macro share_of_rank_tiers(rank, population, tiers, last_tier) -%}
+    {#- SPEC section 10's rank rule, as the `when` branches of a case: the first tier whose var share
+        s gives rank - 1 < s * population, in the order given ([(tier, var name), ...]); a ranked row
+        past every share gets `last_tier`; an unranked row (rank null) none. Ties share a rank, so
+        they share a tier. -#}
+    {%- for tier, share_var in tiers %}
+            when {{ rank }} - 1 < {{ number_var(share_var) }} * {{ population }} then '{{ tier }}'
+    {%- endfor %}
+            when {{ rank }} is not null then '{{ last_tier }}'
+{%- endmacro %}
+
+{% macro decile(order_by) -%}
+    {#- The decile (1 = the first tenth) of a row in `order_by` order over the relation's N rows:
+        1 + floor(10 * (row - 1) / N). -#}
+    cast(1 + (10 * (row_number() over (order by {{ order_by }}) - 1)) // count(*) over () as integer)
+{%- endmacro %}

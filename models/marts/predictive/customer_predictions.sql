@@ -81,34 +81,18 @@ tiered as (
         end as churn_risk,
         case
             when not joined.is_customer then 'prospect'
-            when
-                valued.value_rank - 1
-                < {{ number_var('value_tier_top_max_share') }} * valued.valued_customers
-                then 'top'
-            when
-                valued.value_rank - 1
-                < {{ number_var('value_tier_high_max_share') }} * valued.valued_customers
-                then 'high'
-            when
-                valued.value_rank - 1
-                < {{ number_var('value_tier_medium_max_share') }} * valued.valued_customers
-                then 'medium'
-            when valued.value_rank is not null then 'low'
+            {{- share_of_rank_tiers('valued.value_rank', 'valued.valued_customers', [
+                ('top', 'value_tier_top_max_share'),
+                ('high', 'value_tier_high_max_share'),
+                ('medium', 'value_tier_medium_max_share'),
+            ], 'low') }}
         end as value_tier,
         case
-            when
-                intent_ranked.intent_rank - 1
-                < {{ number_var('purchase_intent_very_high_max_share') }} * intent_ranked.ranked_contacts
-                then 'very_high'
-            when
-                intent_ranked.intent_rank - 1
-                < {{ number_var('purchase_intent_high_max_share') }} * intent_ranked.ranked_contacts
-                then 'high'
-            when
-                intent_ranked.intent_rank - 1
-                < {{ number_var('purchase_intent_medium_max_share') }} * intent_ranked.ranked_contacts
-                then 'medium'
-            when intent_ranked.intent_rank is not null then 'low'
+            {{- share_of_rank_tiers('intent_ranked.intent_rank', 'intent_ranked.ranked_contacts', [
+                ('very_high', 'purchase_intent_very_high_max_share'),
+                ('high', 'purchase_intent_high_max_share'),
+                ('medium', 'purchase_intent_medium_max_share'),
+            ], 'low') }}
         end as purchase_intent
     from joined
     left join valued

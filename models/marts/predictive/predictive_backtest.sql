@@ -28,20 +28,14 @@ propensity_fit as (
 customer_deciles as (
     select
         *,
-        cast(
-            1 + (10 * (row_number() over (order by predicted_transactions desc, contact_id asc) - 1))
-            // count(*) over () as integer
-        ) as decile
+        {{ decile('predicted_transactions desc, contact_id asc') }} as decile
     from customers
 ),
 
 contact_deciles as (
     select
         *,
-        cast(
-            1 + (10 * (row_number() over (order by purchase_propensity desc, contact_id asc) - 1))
-            // count(*) over () as integer
-        ) as decile
+        {{ decile('purchase_propensity desc, contact_id asc') }} as decile
     from held_out
 ),
 

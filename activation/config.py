@@ -53,11 +53,14 @@ Family = Literal[
 Identifier = Literal["email", "hashed_email", "contact_id"]
 Mode = Literal["mirror", "upsert", "add_only"]
 Consent = Literal["email", "none"]
+# The channels of an automation step (automation_queue.channel).
+Channel = Literal["email", "sms", "push"]
 
 FAMILIES: tuple[str, ...] = get_args(Family)
 IDENTIFIERS: tuple[str, ...] = get_args(Identifier)
 MODES: tuple[str, ...] = get_args(Mode)
 CONSENTS: tuple[str, ...] = get_args(Consent)
+CHANNELS: tuple[str, ...] = get_args(Channel)
 SUPPORTED_VERSIONS = (1,)
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 SQL_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
@@ -137,15 +140,14 @@ class PostgresOptions(_Strict):
     connect_timeout_s: PositiveInteger | None = None
 
 
-class HttpOptions(_Strict):
+class _HttpConnection(_Strict):
+    """How an API is reached: its URL, secret, time-outs and retries (http, automation_events)."""
+
     base_url: NonEmptyText | None = None
     base_url_env: NonEmptyText | None = None
     auth_env: NonEmptyText | None = None
     auth_header: NonEmptyText | None = None
     auth_scheme: Text | None = None
-    list_name: NonEmptyText | None = None
-    add_path: NonEmptyText | None = None
-    remove_path: NonEmptyText | None = None
     timeout_s: PositiveNumber | None = None
     max_attempts: PositiveInteger | None = None
     backoff_initial_s: PositiveNumber | None = None
@@ -153,10 +155,37 @@ class HttpOptions(_Strict):
     retry_after_max_s: PositiveNumber | None = None
 
     @model_validator(mode="after")
-    def _has_a_base_url(self) -> HttpOptions:
+    def _has_a_base_url(self) -> _HttpConnection:
         if not (self.base_url or self.base_url_env):
             raise ValueError("an http destination needs `base_url` or `base_url_env`")
         return self
+
+
+class HttpOptions(_HttpConnection):
+    list_name: NonEmptyText | None = None
+    add_path: NonEmptyText | None = None
+    remove_path: NonEmptyText | None = None
+
+
+class _AutomationSteps(_Strict):
+    """Which issued automation steps a destination delivers (activation_automation_steps)."""
+
+    channels: Annotated[tuple[Channel, ...], BeforeValidator(_listed)] = ("email",)
+    scenarios: Annotated[tuple[NonEmptyText, ...], BeforeValidator(_listed)] = ()
+    max_age_hours: PositiveNumber | None = None
+
+
+class AutomationEventsOptions(_HttpConnection, _AutomationSteps):
+    events_path: NonEmptyText | None = None
+
+
+class AutomationListsOptions(_AutomationSteps):
+    path: Text | None = None
+    channels: Annotated[
+        tuple[Annotated[Literal["email"], _says("email (a list holds addresses)")], ...],
+        BeforeValidator(_listed),
+    ] = ("email",)
+    tags: Annotated[tuple[NonEmptyText, ...], BeforeValidator(_listed)] = ()
 
 
 class _Destination(_Strict):
@@ -210,12 +239,35 @@ class HttpDestination(_Destination):
     options: Annotated[HttpOptions, BeforeValidator(_no_options)] = NO_OPTIONS
 
 
-DESTINATION_MODELS: dict[str, type[_Destination]] = {
+class _AutomationDestination(_Strict):
+    """A destination of issued automation steps: no segments, no mode (a step is delivered once,
+    never withdrawn), the consent of each step's channel (activation_automation_steps)."""
+
+    name: Name
+    enabled: Switch = True
+    identifier: Literal["contact_id"] = "contact_id"
+
+
+class AutomationEventsDestination(_AutomationDestination):
+    type: Literal["automation_events"]
+    options: Annotated[AutomationEventsOptions, BeforeValidator(_no_options)] = NO_OPTIONS
+
+
+class AutomationListsDestination(_AutomationDestination):
+    type: Literal["automation_lists"]
+    options: Annotated[AutomationListsOptions, BeforeValidator(_no_options)] = NO_OPTIONS
+
+
+DESTINATION_MODELS: dict[str, type[_Destination] | type[_AutomationDestination]] = {
     "files": FilesDestination,
     "ad_audience": AdAudienceDestination,
     "postgres": PostgresDestination,
     "http": HttpDestination,
+    "automation_events": AutomationEventsDestination,
+    "automation_lists": AutomationListsDestination,
 }
+# The destinations of automation steps (activation/automation.py), not of segments.
+AUTOMATION_TYPES: tuple[str, ...] = ("automation_events", "automation_lists")
 TYPES: tuple[str, ...] = tuple(DESTINATION_MODELS)
 # The identifiers each destination type can carry (the first is its default).
 TYPE_IDENTIFIERS: dict[str, tuple[str, ...]] = {
@@ -224,7 +276,12 @@ TYPE_IDENTIFIERS: dict[str, tuple[str, ...]] = {
 }
 
 AnyDestination = Annotated[
-    FilesDestination | AdAudienceDestination | PostgresDestination | HttpDestination,
+    FilesDestination
+    | AdAudienceDestination
+    | PostgresDestination
+    | HttpDestination
+    | AutomationEventsDestination
+    | AutomationListsDestination,
     Field(discriminator="type"),
 ]
 
@@ -364,17 +421,21 @@ class Destination:
     base_dir: Path = Path(".")
 
     @classmethod
-    def from_model(cls, model: _Destination, base_dir: Path) -> Destination:
+    def from_model(
+        cls, model: _Destination | _AutomationDestination, base_dir: Path
+    ) -> Destination:
         options: BaseModel = model.options  # type: ignore[attr-defined]
+        segments = getattr(model, "segments", None)
         return cls(
             name=model.name,
             type=model.type,  # type: ignore[attr-defined]
             identifier=model.identifier,  # type: ignore[attr-defined]
-            mode=model.mode,
-            batch_size=model.batch_size,
-            consent=model.consent,
-            families=tuple(model.segments.families),
-            segment_names=tuple(model.segments.names),
+            # An automation destination: each step once, never withdrawn; consent per channel.
+            mode=getattr(model, "mode", "add_only"),
+            batch_size=getattr(model, "batch_size", 1),
+            consent=getattr(model, "consent", "email"),
+            families=tuple(segments.families) if segments else (),
+            segment_names=tuple(segments.names) if segments else (),
             # Only the options the file gives: the adapters hold the defaults (docs/operator.md).
             options=options.model_dump(by_alias=True, exclude_unset=True, exclude_none=True),
             enabled=model.enabled,

@@ -62,6 +62,7 @@ class OutboxRequest:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     answer: str | None = None
     from_outbox: bool = False  # loaded from the outbox: left there by an earlier run
+    payload: str | None = None  # the JSON body as sent, when it is not made from the rows
 
 
 def _outbox_rows(request: OutboxRequest) -> tuple[str, list[list[Any]]]:
@@ -101,12 +102,13 @@ def load_outbox(
     )
     con.commit()
     requests = con.execute(
-        f"""select request_id, idempotency_key, list_name, url, action, batch_number, answer
+        f"""select request_id, idempotency_key, list_name, url, action, batch_number, answer,
+            payload
         from {SCHEMA}.http_requests where destination = ? order by seq""",
         [destination],
     ).fetchall()
     out = []
-    for request_id, key, list_name, url, action, batch_number, answer in requests:
+    for request_id, key, list_name, url, action, batch_number, answer, payload in requests:
         cursor = con.execute(
             f"""select {", ".join(REQUEST_ROW_COLUMNS)}, refused
             from {SCHEMA}.http_request_rows where request_id = ? order by position""",
@@ -115,7 +117,9 @@ def load_outbox(
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         out.append(
-            OutboxRequest(key, list_name, url, action, rows, batch_number, request_id, answer, True)
+            OutboxRequest(
+                key, list_name, url, action, rows, batch_number, request_id, answer, True, payload
+            )
         )
     return out
 
@@ -196,7 +200,7 @@ class SyncRun:
                 con.execute(
                     f"""insert into {SCHEMA}.http_requests
                     select ?, coalesce((select max(seq) from {SCHEMA}.http_requests), 0) + 1,
-                        ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null""",
+                        ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, ?""",
                     [
                         request.request_id,
                         self.destination.name,
@@ -208,6 +212,7 @@ class SyncRun:
                         request.url,
                         request.action,
                         _now(),
+                        request.payload,
                     ],
                 )
                 query, values = _outbox_rows(request)

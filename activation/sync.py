@@ -1,4 +1,8 @@
-"""Sync destinations: compute each diff in the warehouse, deliver it, write the ledger."""
+"""Sync destinations: compute each diff in the warehouse, deliver it, write the ledger.
+
+A segment destination's diff is activation/warehouse.py's (activation_members); an automation
+destination's (automation_events, automation_lists) is activation/automation.py's
+(activation_automation_steps). Both go through the same ledger, outbox and fault handling."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any
 
 import duckdb
 
-from activation.config import ActivationConfig, Destination
+from activation import automation
+from activation.config import AUTOMATION_TYPES, ActivationConfig, Destination
 from activation.destinations import DestinationError, make_adapter
 from activation.ledger import SyncRun
 from activation.warehouse import (
@@ -44,7 +49,14 @@ class SyncResult:
         return self.__dict__.copy()
 
 
-def _check_membership(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+def _check_membership(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, destination: Destination
+) -> None:
+    if destination.type in AUTOMATION_TYPES:
+        missing = automation.check_steps_table(con)
+        if missing:
+            raise DestinationError(f"{warehouse}: {missing}")
+        return
     found = con.execute(
         "select count(*) from information_schema.tables"
         " where table_schema = 'main' and table_name = 'activation_members'"
@@ -71,6 +83,17 @@ def _connect_warehouse(warehouse: Path, destination: Destination) -> duckdb.Duck
         ) from error
 
 
+def _log_held(destination: Destination, pending: dict[str, int]) -> None:
+    if pending["held_stale"]:
+        log.warning(
+            "destination %r: %d steps never delivered are due more than %g h ago "
+            "(options.max_age_hours): held back, not sent",
+            destination.name,
+            pending["held_stale"],
+            automation.max_age_hours(destination),
+        )
+
+
 def sync_destination(warehouse: str | Path, destination: Destination) -> SyncResult:
     """One sync. The destination is reached before the warehouse is touched: when it cannot be
     (a missing secret, a server down), the error names it and nothing is written."""
@@ -81,7 +104,7 @@ def sync_destination(warehouse: str | Path, destination: Destination) -> SyncRes
     adapter.open()
     try:
         with _connect_warehouse(warehouse, destination) as con:
-            _check_membership(con, warehouse)
+            _check_membership(con, warehouse, destination)
             ensure_schema(con)
             unmatched = unmatched_names(con, destination)
             if unmatched:
@@ -107,9 +130,13 @@ def sync_destination(warehouse: str | Path, destination: Destination) -> SyncRes
                     # What an earlier run left in flight goes first, same rows and keys, so
                     # that the diff below already reflects it.
                     replay(run)
-                pending = compute_pending(con, destination)
+                if destination.type in AUTOMATION_TYPES:
+                    pending = automation.compute_pending(con, destination)
+                    _log_held(destination, pending)
+                else:
+                    pending = compute_pending(con, destination)
                 log.info("%s: pending %s", destination.name, pending)
-                dropped = failed_email_check(con)
+                dropped = 0 if destination.type in AUTOMATION_TYPES else failed_email_check(con)
                 if dropped:
                     log.warning(
                         "destination %r: %d rows have an email that fails the activation email "

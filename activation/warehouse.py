@@ -96,8 +96,11 @@ DDL = (
         action varchar not null,
         created_at timestamptz not null,
         answered_at timestamptz,
-        answer varchar
+        answer varchar,
+        payload varchar
     )""",
+    # The body of a request whose body is not made from its rows (an automation event).
+    f"alter table {SCHEMA}.http_requests add column if not exists payload varchar",
     f"""create table if not exists {SCHEMA}.http_request_rows (
         request_id varchar not null,
         position integer not null,

@@ -174,12 +174,18 @@ class EspState:
         self.max_members: int | None = None
         # The per-row status of an applied member, by action (APIs say "added", "removed"...).
         self.ok_status: dict[str, str] = {"add": "ok", "remove": "ok"}
+        # POST /events (automation steps): the events applied, in order, as (key, body); a key
+        # seen before is answered with its first answer and not applied again.
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        # An event this refuses (a status, e.g. 422) is answered so and not applied.
+        self.refuse_event: Callable[[dict[str, Any]], int | None] = lambda event: None
 
     def reset_log(self) -> None:
         with self.lock:
             self.received.clear()
             self.applied.clear()
             self.applied_members.clear()
+            self.events.clear()
 
     def member_emails(self) -> dict[str, set[str]]:
         with self.lock:
@@ -211,9 +217,17 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", 0))
             payload = json.loads(self.rfile.read(length) or b"{}")
             parts = self.path.strip("/").split("/")  # lists/<list>/members/<add|remove>
-            list_name, action = urllib.parse.unquote(parts[1]), parts[-1]
+            is_event = parts[-1] == "events"  # POST .../events: one automation step
+            if is_event:
+                list_name, action = str(payload.get("template_key")), "event"
+            else:
+                list_name, action = urllib.parse.unquote(parts[1]), parts[-1]
             key = self.headers.get("Idempotency-Key")
-            emails = [member["email"] for member in payload.get("members", [])]
+            emails = (
+                [payload.get("email")]
+                if is_event
+                else [member["email"] for member in payload.get("members", [])]
+            )
             with state.lock:
                 number = len(state.received) + 1
                 fault = state.fault(number) or Fault()
@@ -254,10 +268,21 @@ def _handler(state: EspState) -> type[BaseHTTPRequestHandler]:
                     record.outcome = str(state.strict_status)
                     self._answer(state.strict_status, json.dumps({"errors": errors}).encode())
                     return
+            refused_status = state.refuse_event(payload) if is_event else None
+            if refused_status is not None:
+                record.outcome = str(refused_status)
+                self._answer(refused_status, b'{"error": "event refused"}')
+                return
             with state.lock:
                 if key and key in state.answers:
                     body = state.answers[key]
                     record.outcome = "replayed"
+                elif is_event:
+                    state.events.append((key or "", payload))
+                    body = json.dumps({"status": "accepted"}).encode()
+                    if key:
+                        state.answers[key] = body
+                    record.outcome = "applied"
                 else:
                     results = []
                     members = state.members.setdefault(list_name, {})

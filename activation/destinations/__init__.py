@@ -40,4 +40,12 @@ def make_adapter(destination: Destination) -> Adapter:
         from activation.destinations.http import HttpAdapter
 
         return HttpAdapter(destination)
+    if destination.type == "automation_events":
+        from activation.destinations.automation import AutomationEventsAdapter
+
+        return AutomationEventsAdapter(destination)
+    if destination.type == "automation_lists":
+        from activation.destinations.automation import AutomationListsAdapter
+
+        return AutomationListsAdapter(destination)
     raise DestinationError(f"destination {destination.name!r}: unknown type {destination.type!r}")

@@ -35,15 +35,8 @@ checked as (
         sha256(addressed.email_address) as email_sha256,
         addressed.first_name,
         addressed.last_name,
-        -- The email check (docs/operator.md, Activation): one @, a local part of letters,
-        -- digits and ._%+'-, dot-separated domain labels and a top-level domain of 2+ letters.
-        coalesce(
-            regexp_full_match(
-                addressed.email_address,
-                '^[a-z0-9._%+''-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$'
-            ),
-            false
-        ) as has_valid_email,
+        -- The email check (docs/operator.md, Activation; macro email_check).
+        {{ email_check('addressed.email_address') }} as has_valid_email,
         addressed.email_address is not null
         and coalesce(addressed.is_email_reachable, false)
         and withdrawn_addresses.email_address is null as has_email_consent

@@ -1,12 +1,16 @@
 """Dagster: one asset per enabled destination of destinations.yml (read when the definitions
 load), downstream of the dbt model `activation_members` (each destination's exposure reads it),
-in group `activation`.
+or `activation_automation_steps` for the automation destinations (automation_events,
+automation_lists), in group `activation`.
 
 Each sync opens the warehouse to write its ledger, so each asset is in the DuckDB pool (one op
 at a time with dbt and publishing) and the job carries the writer tag. The assets are
 independent: one destination failing (after its retries) does not stop the others. Job
 `activation_sync` syncs them all; sensor `activation_after_build` requests it after every
-successful `segment_warehouse_build` run.
+successful `segment_warehouse_build` run. Job `automation_delivery` syncs the automation
+destinations only; sensor `automation_delivery_after_automation` requests it after every
+successful hourly automation run (`segment_warehouse_automation`), so a step due at 14:00 is sent
+minutes after the 14:00 build issued it. Both jobs carry the writer tag: never two at once.
 """
 
 import logging
@@ -14,20 +18,31 @@ import logging
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from activation.config import ActivationConfig, ConfigError, Destination, load_config
+from activation.config import (
+    AUTOMATION_TYPES,
+    ActivationConfig,
+    ConfigError,
+    Destination,
+    load_config,
+)
 from activation.sync import sync_destination
 from orchestration.dbt import segment_warehouse_dbt
-from orchestration.jobs import segment_warehouse_build
+from orchestration.jobs import automation_job, segment_warehouse_build
 from orchestration.resources import DUCKDB_POOL, WRITER_TAGS, warehouse_path
 
 ACTIVATION_GROUP = "activation"
 ACTIVATION_JOB_NAME = "activation_sync"
+AUTOMATION_DELIVERY_JOB_NAME = "automation_delivery"
+# The tag of the automation destinations' assets (selected by job automation_delivery).
+DELIVERS_TAG = "segment_warehouse/delivers"
 SYNC_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 _KINDS = {
     "files": {"csv", "parquet"},
     "ad_audience": {"csv", "parquet"},
     "postgres": {"postgres"},
     "http": {"python"},
+    "automation_events": {"python"},
+    "automation_lists": {"csv"},
 }
 
 log = logging.getLogger(__name__)
@@ -40,17 +55,25 @@ def activation_asset_key(name: str) -> dg.AssetKey:
 def _destination_asset(
     destination: Destination, retry_policy: dg.RetryPolicy
 ) -> dg.AssetsDefinition:
+    automation = destination.type in AUTOMATION_TYPES
+    description = (
+        f"Delivery of destination `{destination.name}` ({destination.type}): the issued "
+        "automation steps of activation_automation_steps it has not acknowledged, each once."
+        if automation
+        else f"Sync of destination `{destination.name}` ({destination.type}, {destination.mode}): "
+        "the changes of its segments of activation_members since its last acknowledged sync."
+    )
+    model = "activation_automation_steps" if automation else "activation_members"
+
     @dg.asset(
         key=activation_asset_key(destination.name),
-        deps=[get_asset_key_for_model([segment_warehouse_dbt], "activation_members")],
+        deps=[get_asset_key_for_model([segment_warehouse_dbt], model)],
         group_name=ACTIVATION_GROUP,
         kinds=_KINDS[destination.type],
+        tags={DELIVERS_TAG: "automation" if automation else "segments"},
         retry_policy=retry_policy,
         pool=DUCKDB_POOL,
-        description=(
-            f"Sync of destination `{destination.name}` ({destination.type}, {destination.mode}): "
-            "the changes of its segments of activation_members since its last acknowledged sync."
-        ),
+        description=description,
     )
     def _sync(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         try:
@@ -90,6 +113,15 @@ activation_job = dg.define_asset_job(
     description="Sync every enabled destination of destinations.yml; each is its own asset.",
 )
 
+automation_delivery_job = dg.define_asset_job(
+    name=AUTOMATION_DELIVERY_JOB_NAME,
+    selection=dg.AssetSelection.groups(ACTIVATION_GROUP)
+    & dg.AssetSelection.tag(DELIVERS_TAG, "automation"),
+    tags=WRITER_TAGS,
+    description="Deliver the issued automation steps to the automation destinations "
+    "(automation_events, automation_lists) of destinations.yml.",
+)
+
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
@@ -100,3 +132,14 @@ activation_job = dg.define_asset_job(
 )
 def activation_after_build(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"activation-after-{context.dagster_run.run_id}")
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[automation_job],
+    request_job=automation_delivery_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Delivers the automation steps after every successful hourly automation build.",
+)
+def automation_delivery_after_automation(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=f"automation-delivery-after-{context.dagster_run.run_id}")

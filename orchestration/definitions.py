@@ -2,7 +2,13 @@
 
 import dagster as dg
 
-from activation.dagster_assets import activation_after_build, activation_assets, activation_job
+from activation.dagster_assets import (
+    activation_after_build,
+    activation_assets,
+    activation_job,
+    automation_delivery_after_automation,
+    automation_delivery_job,
+)
 from orchestration.dbt import (
     raw_data_specs,
     segment_warehouse_dbt,
@@ -27,8 +33,8 @@ defs = dg.Definitions(
         *activation_assets,
     ],
     asset_checks=[customer_segments_not_empty],
-    jobs=[segment_warehouse_build, automation_job, activation_job],
+    jobs=[segment_warehouse_build, automation_job, activation_job, automation_delivery_job],
     schedules=[daily_segments_schedule, automation_hourly_schedule],
-    sensors=[raw_data_sensor, activation_after_build],
+    sensors=[raw_data_sensor, activation_after_build, automation_delivery_after_automation],
     resources={"dbt": dbt_resource},
 )

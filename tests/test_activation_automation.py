@@ -409,3 +409,65 @@ def test_a_warehouse_without_the_mart_is_named(tmp_path: Path) -> None:
     duckdb.connect(str(db)).close()
     with pytest.raises(DestinationError, match="activation_automation_steps"):
         sync_destination(db, lists_destination(tmp_path))
+
+
+def test_dagster_delivers_the_automation_destinations_after_each_hourly_run(
+    tmp_path: Path, esp: EspServer, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from activation.dagster_assets import (
+        AUTOMATION_DELIVERY_JOB_NAME,
+        activation_asset_key,
+        activation_job,
+        automation_delivery_job,
+        build_activation_assets,
+    )
+    from orchestration.definitions import defs
+    from orchestration.jobs import AUTOMATION_JOB_NAME
+
+    monkeypatch.setenv("DBT_DUCKDB_PATH", str(warehouse))
+    events = events_destination(tmp_path, esp.url)
+    config = load_config(
+        write_config(
+            tmp_path / "all.yml",
+            [
+                {
+                    "name": "esp_events",
+                    "type": "automation_events",
+                    "options": {**events.options, "channels": list(events.options["channels"])},
+                },
+                {
+                    "name": "ac_lists",
+                    "type": "automation_lists",
+                    "options": {"path": str(tmp_path / "lists")},
+                },
+                {"name": "email_lists", "type": "files", "segments": {"families": ["rfm"]}},
+            ],
+        )  # fmt: skip
+    )
+    assets = build_activation_assets(config, dg.RetryPolicy(max_retries=0))
+    local = dg.Definitions(assets=assets, jobs=[activation_job, automation_delivery_job])
+    automation = {activation_asset_key("esp_events"), activation_asset_key("ac_lists")}
+    delivery = local.resolve_job_def(AUTOMATION_DELIVERY_JOB_NAME)
+    assert set(delivery.asset_layer.executable_asset_keys) == automation
+    daily = local.resolve_job_def(activation_job.name)
+    assert set(daily.asset_layer.executable_asset_keys) == {
+        *automation,
+        activation_asset_key("email_lists"),
+    }
+    assert delivery.tags["segment_warehouse/duckdb"] == "writer"
+    graph = local.resolve_asset_graph()
+    for key in automation:
+        assert graph.get(key).parent_keys == {dg.AssetKey(["activation_automation_steps"])}
+    chosen = [a for a in assets if set(a.keys) <= automation]
+    result = dg.materialize(chosen, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert {body["contact_id"] for _, body in esp.state.events} == SENT
+    assert len(list((tmp_path / "lists").glob("*.csv"))) == 2
+    # In the code location: the job, and the sensor that requests it after the hourly build.
+    sensor = defs.resolve_sensor_def("automation_delivery_after_automation")
+    assert sensor.job_name == AUTOMATION_DELIVERY_JOB_NAME
+    # (Dagster keeps the monitored jobs private; the list is what the decorator was given.)
+    assert [job.name for job in sensor._monitored_jobs] == [AUTOMATION_JOB_NAME]
+    assert defs.resolve_job_def(AUTOMATION_DELIVERY_JOB_NAME)

@@ -234,7 +234,10 @@ def test_defaults_and_the_options_the_file_gives(tmp_path: Path) -> None:
 
 
 def test_choices_are_the_models_own() -> None:
-    assert TYPES == ("files", "ad_audience", "postgres", "http")
+    assert TYPES == (
+        "files", "ad_audience", "postgres", "http", "automation_events", "automation_lists",
+    )  # fmt: skip
+    assert TYPE_IDENTIFIERS["automation_events"] == ("contact_id",)
     assert TYPE_IDENTIFIERS["postgres"] == ("email", "hashed_email", "contact_id")
     assert TYPE_IDENTIFIERS["ad_audience"] == ("hashed_email",)
     assert FAMILIES[0] == "rfm" and "static" in FAMILIES

@@ -26,6 +26,7 @@ from orchestration.resources import WRITER_TAGS, dbt_executable, dbt_project
 from orchestration.schedules import AUTOMATION_CRON, automation_hourly_schedule
 
 AUTOMATION_ASSETS = {
+    "activation_automation_steps",
     "automation_entries",
     "automation_held",
     "automation_issued",

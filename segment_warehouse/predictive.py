@@ -13,7 +13,12 @@ numpy/scipy so that they can be unit-tested without a warehouse.
 
 Customers with the same (x, t_x, T) (or (x, m_x)) contribute the same likelihood term, so the fits
 run over the distinct rows, weighted by their count: at daily resolution a shop's customers fall
-into far fewer distinct rows than there are customers.
+into far fewer distinct rows than there are customers. Within a fit, the special functions and
+logarithms are taken once per distinct value of x, t_x and T (a few hundred or thousand) and
+spread over the rows; the predictions are computed once per distinct (x, t_x, T, m_x). Both give
+the same bits as the plain per-row formulas (the same elementwise operations on the same values).
+The likelihood is summed with np.sum (pairwise, in a fixed order), not np.dot, whose BLAS result
+depends on the number of threads.
 """
 
 from __future__ import annotations
@@ -44,10 +49,55 @@ class Fit:
 
 
 def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The distinct rows of the given columns and how many times each occurs."""
-    stacked = np.column_stack([np.asarray(column, dtype=float) for column in columns])
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
+    """The distinct rows of the given columns, in lexicographic order (first column first, as
+    np.unique(axis=0) orders them), and how many times each occurs."""
+    distinct, counts, _ = _distinct_rows_inverse(*columns)
+    return distinct, counts
+
+
+def _distinct_rows_inverse(
+    *columns: np.ndarray,
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """_distinct_rows and, for each input row, the index of its distinct row. One lexsort of the
+    columns: np.unique(axis=0) sorts a copy of the rows as records, several times slower."""
+    values = [np.asarray(column, dtype=float) for column in columns]
+    order = np.lexsort(values[::-1])
+    ordered = [column[order] for column in values]
+    starts_here = np.ones(len(order), dtype=bool)
+    for column in ordered:
+        starts_here[1:] &= column[1:] == column[:-1]
+    starts_here = ~starts_here
+    if len(order):
+        starts_here[0] = True
+    starts = np.flatnonzero(starts_here)
+    counts = np.diff(np.append(starts, len(order))).astype(float)
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = np.cumsum(starts_here) - 1
+    return [column[starts] for column in ordered], counts, inverse
+
+
+class _Levels:
+    """The distinct values of one column and where each row's value sits among them: a function
+    of the column is computed once per distinct value and spread over the rows."""
+
+    def __init__(self, column: np.ndarray):
+        self.values, self.index = np.unique(column, return_inverse=True)
+
+    def spread(self, per_value: np.ndarray) -> np.ndarray:
+        return per_value[self.index]
+
+
+def _memoised(function):
+    """The optimisers evaluate some points twice (Nelder-Mead starts where L-BFGS-B stopped)."""
+    seen: dict[bytes, float] = {}
+
+    def wrapped(point: np.ndarray) -> float:
+        key = np.asarray(point, dtype=float).tobytes()
+        if key not in seen:
+            seen[key] = function(point)
+        return seen[key]
+
+    return wrapped
 
 
 # ------------------------------------------------------------------------------------------------
@@ -80,13 +130,34 @@ def fit_bg_nbd(x: np.ndarray, t_x: np.ndarray, t: np.ndarray) -> Fit:
     T > 0). Optimised over the logs of the parameters (L-BFGS-B, then Nelder-Mead from its
     result to confirm the optimum)."""
     (ux, ut_x, ut), weights = _distinct_rows(x, t_x, t)
+    xs, t_xs, ts = _Levels(ux), _Levels(ut_x), _Levels(ut)
+    has_repeat = ux > 0
 
+    def terms(r: float, alpha: float, a: float, b: float) -> np.ndarray:
+        # bg_nbd_log_likelihood_terms, with each function of x, t_x or T taken per distinct value
+        common = xs.spread(
+            special.gammaln(r + xs.values)
+            - special.gammaln(r)
+            + r * np.log(alpha)
+            - special.betaln(a, b)
+        )
+        still_alive = xs.spread(special.betaln(a, b + xs.values)) - (r + ux) * ts.spread(
+            np.log(alpha + ts.values)
+        )
+        dropped_after_last = np.full_like(ux, -np.inf)
+        dropped_after_last[has_repeat] = (
+            xs.spread(special.betaln(a + 1, b + xs.values - 1))[has_repeat]
+            - (r + ux[has_repeat]) * t_xs.spread(np.log(alpha + t_xs.values))[has_repeat]
+        )
+        return common + np.logaddexp(still_alive, dropped_after_last)
+
+    @_memoised
     def negative_log_likelihood(log_parameters: np.ndarray) -> float:
         r, alpha, a, b = np.exp(log_parameters)
-        value = -np.dot(weights, bg_nbd_log_likelihood_terms(r, alpha, a, b, ux, ut_x, ut))
+        value = -np.sum(weights * terms(r, alpha, a, b))
         return float(value) if np.isfinite(value) else 1e300
 
-    start = np.log([1.0, max(float(np.dot(weights, ut) / weights.sum()), 1.0), 1.0, 1.0])
+    start = np.log([1.0, max(float(np.sum(weights * ut) / weights.sum()), 1.0), 1.0, 1.0])
     return _minimise("bg_nbd", negative_log_likelihood, start, BG_NBD_PARAMETERS, int(len(x)))
 
 
@@ -171,14 +242,15 @@ def fit_gamma_gamma(x: np.ndarray, m_x: np.ndarray) -> Fit:
     """Maximum-likelihood Gamma-Gamma parameters over customers with x >= 1 and m_x > 0."""
     (ux, um_x), weights = _distinct_rows(x, m_x)
 
+    @_memoised
     def negative_log_likelihood(log_parameters: np.ndarray) -> float:
         p, q, gamma = np.exp(log_parameters)
-        value = -np.dot(weights, gamma_gamma_log_likelihood_terms(p, q, gamma, ux, um_x))
+        value = -np.sum(weights * gamma_gamma_log_likelihood_terms(p, q, gamma, ux, um_x))
         return float(value) if np.isfinite(value) else 1e300
 
     # the start from the distinct rows (sorted), not the input order: the same customers in another
     # order must give the same bits
-    mean_spend = float(np.dot(weights, um_x) / weights.sum())
+    mean_spend = float(np.sum(weights * um_x) / weights.sum())
     start = np.log([1.0, 2.0, max(mean_spend, 1e-6)])
     return _minimise(
         "gamma_gamma", negative_log_likelihood, start, GAMMA_GAMMA_PARAMETERS, int(len(x))
@@ -301,10 +373,11 @@ def predict_customers(
 
     r, alpha, a, b = (bg_nbd[name] for name in BG_NBD_PARAMETERS)
     p, q, gamma = (gamma_gamma[name] for name in GAMMA_GAMMA_PARAMETERS)
-    x = np.asarray(x, dtype=float)
-    t_x = np.asarray(t_x, dtype=float)
-    t = np.asarray(t, dtype=float)
-    m_x = np.asarray(m_x, dtype=float)
+    # once per distinct (x, t_x, T, m_x), then spread over the customers; m_x is read as 0 where
+    # missing, as gamma_gamma_expected_order_value reads it, so that the customers without a
+    # repeat purchase fall together
+    m_x = np.nan_to_num(np.asarray(m_x, dtype=float), nan=0.0)
+    (x, t_x, t, m_x), _, customer_row = _distinct_rows_inverse(x, t_x, t, m_x)
 
     def expected(horizon: float) -> np.ndarray:
         return bg_nbd_expected_transactions(horizon, r, alpha, a, b, x, t_x, t)
@@ -322,16 +395,15 @@ def predict_customers(
             discounted_orders += (current - previous) / (1.0 + discount_rate) ** (step / CLV_STEPS)
             previous = current
         clv = discounted_orders * order_value
-    return pd.DataFrame(
-        {
-            "p_alive": bg_nbd_p_alive(r, alpha, a, b, x, t_x, t),
-            "expected_orders_30d": expected(30.0),
-            "expected_orders_90d": expected(90.0),
-            "expected_orders_365d": expected_365,
-            "expected_order_value": order_value,
-            "predicted_clv_365d": clv,
-        }
-    )
+    per_row = {
+        "p_alive": bg_nbd_p_alive(r, alpha, a, b, x, t_x, t),
+        "expected_orders_30d": expected(30.0),
+        "expected_orders_90d": expected(90.0),
+        "expected_orders_365d": expected_365,
+        "expected_order_value": order_value,
+        "predicted_clv_365d": clv,
+    }
+    return pd.DataFrame({name: values[customer_row] for name, values in per_row.items()})
 
 
 # ------------------------------------------------------------------------------------------------

@@ -265,6 +265,62 @@ def test_discounted_value_is_below_the_undiscounted_one() -> None:
     assert ((ratio > 1 / 1.1) & (ratio < 1)).all()
 
 
+def _customers(n: int, seed: int) -> tuple[np.ndarray, ...]:
+    """n customers at daily resolution, with repeated (x, t_x, T, m_x) rows and missing m_x."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(1, 400, n).astype(float)
+    x = np.minimum(rng.negative_binomial(1, 0.45, n), 60).astype(float)
+    t_x = np.where(x > 0, np.floor(rng.random(n) * t), 0.0)
+    m_x = np.where(x > 0, np.round(rng.gamma(3.0, 15.0, n)), np.nan)
+    return x, t_x, t, m_x
+
+
+def test_distinct_rows_are_those_of_numpy_unique() -> None:
+    x, t_x, t, _ = _customers(5000, seed=3)
+    (ux, ut_x, ut), counts = predictive._distinct_rows(x, t_x, t)
+    unique, expected_counts = np.unique(np.column_stack([x, t_x, t]), axis=0, return_counts=True)
+    assert np.array_equal(np.column_stack([ux, ut_x, ut]), unique)
+    assert np.array_equal(counts, expected_counts)
+    assert predictive._distinct_rows(np.array([]), np.array([]))[1].size == 0
+
+
+@pytest.mark.parametrize("discount_rate", [0.0, 0.1])
+def test_predictions_per_distinct_row_are_the_per_customer_formulas_bit_for_bit(
+    discount_rate: float,
+) -> None:
+    """predict_customers computes once per distinct (x, t_x, T, m_x): the same bits as the
+    formulas applied to every customer (in the input order, customers without a repeat
+    purchase included)."""
+    x, t_x, t, m_x = _customers(5000, seed=4)
+    bg = dict(zip(predictive.BG_NBD_PARAMETERS, (0.6, 25.0, 0.9, 2.7), strict=True))
+    gg = dict(zip(predictive.GAMMA_GAMMA_PARAMETERS, (6.0, 3.7, 15.0), strict=True))
+    got = predictive.predict_customers(bg, gg, x, t_x, t, m_x, discount_rate=discount_rate)
+    r, alpha, a, b = bg.values()
+    assert np.array_equal(got["p_alive"], predictive.bg_nbd_p_alive(r, alpha, a, b, x, t_x, t))
+    for horizon in (30, 90, 365):
+        per_customer = predictive.bg_nbd_expected_transactions(horizon, r, alpha, a, b, x, t_x, t)
+        assert np.array_equal(got[f"expected_orders_{horizon}d"], per_customer)
+    order_value = predictive.gamma_gamma_expected_order_value(*gg.values(), x, m_x)
+    assert np.array_equal(got["expected_order_value"], order_value)
+    if discount_rate == 0:
+        assert np.array_equal(got["predicted_clv_365d"], got["expected_orders_365d"] * order_value)
+
+
+def test_the_fits_likelihood_is_the_sum_of_the_per_customer_terms() -> None:
+    """The fits take the special functions once per distinct x, t_x and T: the log-likelihood
+    they report is the per-customer formula summed over every customer."""
+    x, t_x, t, m_x = _customers(20000, seed=5)
+    bg_nbd = predictive.fit_bg_nbd(x, t_x, t)
+    terms = predictive.bg_nbd_log_likelihood_terms(*bg_nbd.parameters.values(), x, t_x, t)
+    assert bg_nbd.log_likelihood == pytest.approx(float(np.sum(terms)), rel=1e-12)
+    repeat = x > 0
+    gamma_gamma = predictive.fit_gamma_gamma(x[repeat], m_x[repeat])
+    terms = predictive.gamma_gamma_log_likelihood_terms(
+        *gamma_gamma.parameters.values(), x[repeat], m_x[repeat]
+    )
+    assert gamma_gamma.log_likelihood == pytest.approx(float(np.sum(terms)), rel=1e-12)
+
+
 # --------------------------------------------------------------------------------------------
 # Through the warehouse: the CDNOW sample
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """dbt exposures: each activation destination of destinations.yml is an exposure of the dbt
-project (so dbt docs' lineage shows what each tool receives), with its type, and no exposure names a
-destination that is gone."""
+project (so dbt docs' lineage shows what each tool receives), with its type and the mart it reads
+(activation_members for segment destinations, activation_automation_steps for automation steps),
+and no exposure names a destination that is gone."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from activation.config import load_config
+from activation.config import AUTOMATION_TYPES, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPOSURES = ROOT / "models" / "marts" / "activation" / "_activation__exposures.yml"
@@ -25,5 +26,10 @@ def test_every_destination_is_an_exposure_of_the_membership() -> None:
         assert exposure["name"] == f"activation_{name}"
         assert exposure["type"] == "application"
         assert exposure["meta"]["destination_type"] == destinations[name].type
-        assert exposure["depends_on"] == ["ref('activation_members')"]
+        mart = (
+            "activation_automation_steps"
+            if destinations[name].type in AUTOMATION_TYPES
+            else "activation_members"
+        )
+        assert exposure["depends_on"] == [f"ref('{mart}')"], name
         assert exposure["description"].strip() and exposure["owner"]["name"]

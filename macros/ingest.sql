@@ -102,7 +102,8 @@
     {%- set type_text = [] -%}
     {%- for column, raw_type in raw_types.items() | sort -%}{%- do type_text.append(column ~ ':' ~ raw_type) -%}{%- endfor -%}
     {{ return(local_md5(
-        ingest_format_version() ~ '\n' ~ (key_text | join('\n')) ~ '\n' ~ (type_text | join(',')) ~ '\n' ~ rules
+        ingest_format_version() ~ '\n' ~ (key_text | join('\n')) ~ '\n' ~ (type_text | join(','))
+        ~ '\n' ~ parsing_functions_sql() ~ '\n' ~ rules
     )) }}
 {%- endmacro %}
 

@@ -141,7 +141,6 @@ def test_csv_encoding_var(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(LandingError, match="ebcdic"):
         csv_encoding_setting("ebcdic")
     store = _tiny_store(tmp_path / "store")
-    os.environ.setdefault("SEGMENT_RAW_DATA_PATH", str(store))
     code = main(
         [
             "--database",

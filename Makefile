@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
+# The loader that lands the raw files in the warehouse's `raw` schema: run before every dbt build.
+LAND := $(BIN)/segment-warehouse-land
 
 DEMO_CONTACTS ?= 20000
 DEMO_SEED ?= 42
@@ -48,6 +50,7 @@ demo-data: install
 
 demo: demo-data
 	mkdir -p target
+	DBT_DUCKDB_PATH=$(DEMO_DB) SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) $(LAND)
 	DBT_DUCKDB_PATH=$(DEMO_DB) SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) \
 		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(DEMO_AS_OF)}'
 	$(BIN)/segment-warehouse-summary --database $(DEMO_DB)
@@ -68,6 +71,7 @@ $(TEST_STORE)/.done: $(VENV)/.installed segment_warehouse/demo_store.py
 dbt-test: $(TEST_STORE)/.done
 	mkdir -p target
 	rm -f $(TEST_DB)
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) $(LAND)
 	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
 		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(TEST_AS_OF)}'
 	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
@@ -77,8 +81,11 @@ dbt-test: $(TEST_STORE)/.done
 # sqlfluff templates in one process and parses and lints in one per core (--processes 0): the
 # ingest models expand to 10k-40k characters of SQL, and parsing and linting them is most of the
 # time (4m32s on one core, 2m49s on two)
+# sqlfluff compiles the ingest models, which look at the landing tables: the loader runs first.
 # dbt-score checks the project's conventions on the parsed manifest (pyproject.toml, [tool.dbt-score]).
 lint: $(TEST_STORE)/.done
+	mkdir -p target
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) $(LAND)
 	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
 		$(BIN)/sqlfluff lint models data-tests --processes 0
 	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) $(DBT) parse $(DBT_FLAGS) --quiet
@@ -101,6 +108,7 @@ QUICK_SQL = $(shell { git diff --name-only HEAD; git ls-files --others --exclude
 
 quick: $(TEST_STORE)/.done
 	mkdir -p target
+	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) $(LAND)
 	DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \
 		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(TEST_AS_OF)}'
 	$(if $(QUICK_SQL),DBT_DUCKDB_PATH=$(TEST_DB) SEGMENT_RAW_DATA_PATH=$(TEST_STORE) \

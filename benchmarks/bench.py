@@ -564,6 +564,16 @@ def run_dbt(
         shutil.copy(reuse_parse_from / "partial_parse.msgpack", target / "partial_parse.msgpack")
     env = dbt_env(db_file, store)
     env["SEGMENT_AS_OF_DATE"] = as_of
+    landing = None
+    if dbt_args[:1] == ["build"]:
+        # the raw files are landed first (segment-warehouse-land), as make demo and Dagster do
+        landing = run_measured(
+            [str(Path(dbt_executable()).with_name("segment-warehouse-land"))],
+            time_file=run_dir / f"time_land_{name}.txt",
+            log_file=run_dir / f"land_{name}.log",
+            env=env,
+            timeout_s=timeout_s,
+        )
     base = [dbt_executable(), *dbt_args[:1], "--profiles-dir", profiles_dir, "--project-dir", "."]
     command = [
         *base,
@@ -590,6 +600,8 @@ def run_dbt(
         "duckdb_file_bytes": folder_bytes(db_file),
         "log": str(log),
     }
+    if landing is not None:
+        result["landing"] = {key: landing.get(key) for key in ("rc", "wall_s", "max_rss_bytes")}
     run_results = target / "run_results.json"
     if run_results.is_file():
         result.update(summarize_run_results(run_results, top))

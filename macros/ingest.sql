@@ -1,13 +1,16 @@
 {#-
-    Incremental ingestion of the raw contract (models/staging/raw/ingest).
+    Incremental ingestion of the raw contract (models/staging/raw/ingest), from the landing tables
+    segment-warehouse-land fills (dbt source `raw`, one table per entity, each row with its file,
+    row and file fingerprint).
 
     An `ingest_raw__<entity>` model is an incremental table holding every raw row of the entity,
     parsed, with the checks that need nothing but the row itself (`dq_row_failure`,
-    `dq_emptied_columns`). Each build reads only the files it has not ingested yet: a file is
-    known by its fingerprint (path, size, modification time) and by the version of the parsing
-    rules (a hash of the rendered SQL that parses it). A new file is read; a changed file is
-    read again and replaces its old rows; a file that is gone takes its rows with it; new rules
-    (a changed model or macro) read every file again. `dbt build --full-refresh` reads everything.
+    `dq_emptied_columns`). Each build reads only the landed files it has not ingested yet: a
+    file is known by its fingerprint (path, size, modification time, set by the loader) and by the
+    version of the parsing rules (a hash of the rendered SQL that parses it and of the landed
+    types). A new file is read; a changed file is read again and replaces its old rows; a file
+    that is gone takes its rows with it; new rules (a changed model or macro) read every file
+    again. `dbt build --full-refresh` reads everything.
 
     The checks that look at other entities (unknown contact, unknown order, exchange rate) and the
     choice between duplicate rows run at read time, in the base views, so they always follow the
@@ -35,68 +38,56 @@
 
 {% macro ingest_format_version() -%}
     {#- Bump when the shape of the ingest tables or of ingest_model changes: every file is read again. -#}
-    ingest-2026-11-23
+    ingest-2026-12-06
 {%- endmacro %}
 
-{% macro raw_file_fingerprints(entity) -%}
-    {#- (format, [files], {file: fingerprint}) of the entity's current raw files. -#}
+{% macro landed_fingerprints(entity) -%}
+    {#- The fingerprints of the files landed for `entity` (segment-warehouse-land), as a list. -#}
     {%- if not execute or source_system() != 'raw' -%}
-        {{ return((none, [], {})) }}
+        {{ return([]) }}
     {%- endif -%}
-    {%- set format, files = find_entity_files(var('raw_data_path') | string | trim, entity) -%}
-    {%- set fingerprints = {} -%}
-    {%- if files | length > 0 -%}
-        {%- set blobs = run_query(
-            'select filename, size, last_modified from read_blob(' ~ sql_file_list(files) ~ ')'
-        ) -%}
-        {%- for row in blobs -%}
-            {#- A CSV file is also read again when var csv_encoding changes. -#}
-            {%- set encoding = '|csv_encoding=' ~ csv_encoding_setting() if format == 'csv' else '' -%}
-            {%- do fingerprints.update({row[0]: row[0] ~ '|' ~ row[1] ~ '|' ~ row[2] ~ encoding}) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {{ return((format, files, fingerprints)) }}
+    {%- set landed = run_query(
+        'select distinct _source_fingerprint from ' ~ raw_landing_relation(entity) ~ ' order by 1'
+    ) -%}
+    {{ return(landed.columns[0].values() | list) }}
 {%- endmacro %}
 
-{% macro ingest_batch(entity, rules_version) -%}
+{% macro ingest_batch(entity, rules_version, raw_types) -%}
     {#-
-        The files this build reads: all of them on a first build or a full refresh, else those whose
-        fingerprint, under the current rules, is not in the table yet.
+        The landed files this build reads: all of them on a first build or a full refresh, else
+        those whose fingerprint, under the current rules, is not in the table yet.
     -#}
-    {%- set format, files, fingerprints = raw_file_fingerprints(entity) -%}
+    {%- set landed = landed_fingerprints(entity) -%}
     {%- set todo = [] -%}
-    {%- if files | length > 0 and is_incremental() -%}
+    {%- if landed | length > 0 and is_incremental() -%}
         {%- set done_rows = run_query(
             'select distinct _source_fingerprint from ' ~ this
             ~ ' where _ingest_version = ' ~ sql_string(rules_version)
         ) -%}
         {%- set done = done_rows.columns[0].values() | list -%}
-        {%- for file in files if fingerprints[file] not in done -%}
-            {%- do todo.append(file) -%}
+        {%- for fingerprint in landed if fingerprint not in done -%}
+            {%- do todo.append(fingerprint) -%}
         {%- endfor -%}
-        {{ log("ingest " ~ entity ~ ": " ~ todo | length ~ " of " ~ files | length ~ " files new or changed", info=true) }}
+        {{ log("ingest " ~ entity ~ ": " ~ todo | length ~ " of " ~ landed | length ~ " files new or changed", info=true) }}
     {%- else -%}
-        {%- for file in files -%}
-            {%- do todo.append(file) -%}
+        {%- for fingerprint in landed -%}
+            {%- do todo.append(fingerprint) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return({
-        'files': todo,
-        'fingerprints': fingerprints,
-        'encodings': csv_encodings(todo) if format == 'csv' else {},
+        'fingerprints': todo,
+        'all_files': not is_incremental(),
+        'types': raw_types,
     }) }}
 {%- endmacro %}
 
 {% macro ingest_forget_stale_files(entity) -%}
-    {#- pre-hook: rows of files that are gone or changed leave the table (changed files are read again). -#}
+    {#- pre-hook: rows of files that are no longer landed (gone or changed) leave the table. -#}
     {%- if is_incremental() -%}
-        {%- set format, files, fingerprints = raw_file_fingerprints(entity) -%}
         delete from {{ this }}
-        {%- if fingerprints | length > 0 %}
+        {%- if source_system() == 'raw' %}
         where _source_fingerprint not in (
-            {%- for file in files %}
-            {{ sql_string(fingerprints[file]) }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
+            select distinct landing._source_fingerprint from {{ raw_landing_relation(entity) }} as landing
         )
         {%- endif %}
     {%- else -%}
@@ -104,10 +95,16 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro ingest_rules_version(rules, keys) -%}
+{% macro ingest_rules_version(rules, keys, raw_types) -%}
+    {#- A hash of the rules, the keys and the landed columns' types: a change reads every file again. -#}
     {%- set key_text = [] -%}
     {%- for column, expression in keys -%}{%- do key_text.append(column ~ '=' ~ expression) -%}{%- endfor -%}
-    {{ return(local_md5(ingest_format_version() ~ '\n' ~ (key_text | join('\n')) ~ '\n' ~ rules)) }}
+    {%- set type_text = [] -%}
+    {%- for column, raw_type in raw_types.items() | sort -%}{%- do type_text.append(column ~ ':' ~ raw_type) -%}{%- endfor -%}
+    {{ return(local_md5(
+        ingest_format_version() ~ '\n' ~ (key_text | join('\n')) ~ '\n' ~ (type_text | join(','))
+        ~ '\n' ~ parsing_functions_sql() ~ '\n' ~ rules
+    )) }}
 {%- endmacro %}
 
 {% macro ingest_model(entity, rules, keys, columns, raw_types, raw_sources={}) -%}
@@ -119,8 +116,8 @@
         columns: the parsed columns to keep. raw_sources: {contract column: parsed column} where
         the names differ.
     -#}
-    {%- set rules_version = ingest_rules_version(rules, keys) -%}
-    {%- set batch = ingest_batch(entity, rules_version) -%}
+    {%- set rules_version = ingest_rules_version(rules, keys, raw_types) -%}
+    {%- set batch = ingest_batch(entity, rules_version, raw_types) -%}
     {%- set key_columns = [] -%}
     {%- for column, expression in keys -%}{%- do key_columns.append(column) -%}{%- endfor -%}
     with
@@ -182,7 +179,7 @@
             keyed.dq_emptied_columns,
             keyed.key_hash,
             repeated_keys.key_hash is not null as key_seen_before,
-        {%- for column in raw_contract()[entity]['columns'] %}
+        {%- for column in raw_entity(entity)['columns'] %}
             {%- set raw_type = raw_types.get(column, 'VARCHAR') %}
             -- null where the parsed value gives the raw value back
             cast(case
@@ -207,7 +204,7 @@
         (relation: their qualifier, or none). -#}
     {%- set prefix = relation ~ '.' if relation else '' -%}
     {
-    {%- for column in raw_contract()[entity]['columns'] -%}
+    {%- for column in raw_entity(entity)['columns'] -%}
         {%- set raw_type = raw_types.get(column, 'VARCHAR') -%}
         '{{ column }}': coalesce({{ prefix }}raw_{{ column }}, try_cast({{ prefix }}{{ raw_sources.get(column, column) }} as {{ raw_type }})){% if not loop.last %}, {% endif %}
     {%- endfor -%}

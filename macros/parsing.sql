@@ -11,23 +11,9 @@
 {%- endmacro %}
 
 {% macro clean_text(column) -%}
-    {#-
-        Text trimmed of surrounding whitespace (tabs and line breaks included), blank -> null.
-        Most values need nothing: one that starts with a visible ASCII character and ends with no
-        space, tab, line break or no-break space is kept as it is, which costs a fraction of a trim;
-        the others are trimmed of every whitespace character.
-    -#}
-    {%- set value = 'cast(' ~ column ~ ' as varchar)' -%}
-    case
-        when
-            ascii({{ value }}) between 33 and 126
-            and not (
-                suffix({{ value }}, ' ') or suffix({{ value }}, chr(9)) or suffix({{ value }}, chr(10))
-                or suffix({{ value }}, chr(13)) or suffix({{ value }}, chr(160))
-            )
-            then {{ value }}
-        else nullif(trim({{ value }}, {{ whitespace_characters() }}), '')
-    end
+    {#- Text trimmed of surrounding whitespace (tabs and line breaks included), blank -> null:
+        the DuckDB function segment_clean_text (create_parsing_functions). -#}
+    segment_clean_text({{ column }})
 {%- endmacro %}
 
 {% macro parse_timestamp(column, source_type=none) -%}
@@ -38,7 +24,7 @@
     {%- if source_type is not none and (source_type.startswith('TIMESTAMP') and 'TIME ZONE' not in source_type or source_type == 'DATE') -%}
         cast({{ column }} as timestamp)
     {%- else -%}
-        timezone('UTC', try_cast({{ clean_text(column) }} as timestamptz))
+        segment_parse_timestamp({{ column }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -52,7 +38,7 @@
 
 {% macro parse_integer(column) -%}
     {#- A whole number; 2.5 (text or a Parquet double) is unparseable, not rounded. -#}
-    case when try_cast({{ column }} as double) % 1 = 0 then try_cast({{ column }} as bigint) end
+    segment_parse_integer({{ column }})
 {%- endmacro %}
 
 {% macro parse_double(column) -%}
@@ -60,14 +46,51 @@
 {%- endmacro %}
 
 {% macro parse_boolean(column) -%}
-    case lower({{ clean_text(column) }})
-        when 'true' then true when 't' then true when 'yes' then true when 'y' then true when '1' then true
-        when 'false' then false when 'f' then false when 'no' then false when 'n' then false when '0' then false
-    end
+    segment_parse_boolean({{ column }})
 {%- endmacro %}
 
 {% macro is_unparseable(raw_column, parsed_expression) -%}
     {#- A value was there (not null, not blank) but could not be read. The blank test, which
         prints the value, runs only on the few rows whose parse failed. -#}
-    ({{ raw_column }} is not null and ({{ parsed_expression }}) is null and {{ clean_text(raw_column) }} is not null)
+    segment_is_unparseable({{ raw_column }}, {{ parsed_expression }})
+{%- endmacro %}
+
+{% macro parsing_functions_sql() -%}
+    {#-
+        The DuckDB functions (macros) the parsing helpers render to, so that a model's compiled SQL
+        says `segment_clean_text(raw_email)` instead of 900 characters of trimming. Created in the
+        warehouse's `main` schema on run start (create_parsing_functions); their text is part of
+        the ingest models' rules version (macros/ingest.sql), so changing one reads every file
+        again. A value that starts with a visible ASCII character and ends with no space, tab,
+        line break or no-break space is kept as it is, which costs a fraction of a trim; the
+        others are trimmed of every whitespace character.
+    -#}
+    {%- set text = 'cast(segment_value as varchar)' -%}
+create or replace macro {{ target.database }}.main.segment_clean_text(segment_value) as
+    case
+        when
+            ascii({{ text }}) between 33 and 126
+            and not (
+                suffix({{ text }}, ' ') or suffix({{ text }}, chr(9)) or suffix({{ text }}, chr(10))
+                or suffix({{ text }}, chr(13)) or suffix({{ text }}, chr(160))
+            )
+            then {{ text }}
+        else nullif(trim({{ text }}, {{ whitespace_characters() }}), '')
+    end;
+create or replace macro {{ target.database }}.main.segment_parse_timestamp(segment_value) as
+    timezone('UTC', try_cast(segment_clean_text(segment_value) as timestamptz));
+create or replace macro {{ target.database }}.main.segment_parse_integer(segment_value) as
+    case when try_cast(segment_value as double) % 1 = 0 then try_cast(segment_value as bigint) end;
+create or replace macro {{ target.database }}.main.segment_parse_boolean(segment_value) as
+    case lower(segment_clean_text(segment_value))
+        when 'true' then true when 't' then true when 'yes' then true when 'y' then true when '1' then true
+        when 'false' then false when 'f' then false when 'no' then false when 'n' then false when '0' then false
+    end;
+create or replace macro {{ target.database }}.main.segment_is_unparseable(segment_raw, segment_parsed) as
+    (segment_raw is not null and segment_parsed is null and segment_clean_text(segment_raw) is not null);
+{%- endmacro %}
+
+{% macro create_parsing_functions() -%}
+    {#- on-run-start: (re)creates the parsing functions of parsing_functions_sql. -#}
+    {{ parsing_functions_sql() }}
 {%- endmacro %}

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.resources import DUCKDB_POOL, dbt_project
+from segment_warehouse.landing import raw_contract
 
 DBT_ASSETS_NAME = "segment_warehouse_dbt"
 #: How the build gets its as-of date (macros/vars.sql as_of_date): an environment variable, not
@@ -22,35 +23,23 @@ AS_OF_DATE_ENV = "SEGMENT_AS_OF_DATE"
 #: the same reason.
 AUTOMATION_AS_OF_ENV = "SEGMENT_AUTOMATION_AS_OF"
 
-# Raw-contract entities (docs/analytics-engineer.md, "Raw data contract") and the base model that
-# reads each one.
-RAW_ENTITIES = (
-    "contacts",
-    "orders",
-    "refunds",
-    "order_items",
-    "products",
-    "carts",
-    "web_events",
-    "email_events",
-)
-RAW_READERS = {f"ingest_raw__{entity}": entity for entity in RAW_ENTITIES} | {
-    "base_online_retail__lines": "online_retail",
-}
+# Raw-contract entities, as dbt source `raw` declares them (models/staging/raw/_raw__sources.yml):
+# the ingest models read them through source(), whose meta.dagster asset keys put the landed tables
+# (orchestration/landing.py) upstream of them. The Online Retail file is still read from Jinja by
+# base_online_retail__lines: its spec is declared here and hung upstream of that model.
+RAW_ENTITIES = tuple(raw_contract())
+RAW_READERS = {"base_online_retail__lines": "online_retail"}
 
 raw_data_specs = [
     dg.AssetSpec(
-        key=dg.AssetKey(["raw", entity]),
+        key=dg.AssetKey(["raw", "online_retail"]),
         group_name="raw",
         kinds={"parquet", "csv"},
         description=(
             "The UCI Online Retail file (SEGMENT_ONLINE_RETAIL_PATH), read when source_system is "
             "online_retail."
-            if entity == "online_retail"
-            else f"Raw-contract `{entity}` files in SEGMENT_RAW_DATA_PATH (the shop export)."
         ),
     )
-    for entity in (*RAW_ENTITIES, "online_retail")
 ]
 
 #: The Shopify tables a loader keeps up to date (source_system: shopify): dbt's source `shopify`

@@ -16,6 +16,7 @@ from orchestration.dbt import (
     static_segments_spec,
 )
 from orchestration.jobs import automation_job, segment_warehouse_build
+from orchestration.landing import raw_landing
 from orchestration.publishing import customer_segments_not_empty, published_segments
 from orchestration.report import segment_report
 from orchestration.resources import dbt_resource
@@ -24,6 +25,7 @@ from orchestration.sensors import raw_data_sensor
 
 defs = dg.Definitions(
     assets=[
+        raw_landing,
         *raw_data_specs,
         *shopify_table_specs,
         static_segments_spec,

@@ -175,6 +175,11 @@ def _dbt_executable() -> str:
 _CURRENT_TEST: list[pytest.Item] = []
 
 
+def _land_executable() -> str:
+    """segment-warehouse-land beside dbt (the project's .venv/bin)."""
+    return str(Path(_dbt_executable()).with_name("segment-warehouse-land"))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _CURRENT_TEST[:] = [item]
 
@@ -204,7 +209,8 @@ def run_build(
     timeout: int = 900,
     keep_warehouse: bool = False,
 ) -> BuildResult:
-    """``dbt build`` of the project into ``tmp/warehouse.duckdb``; never raises on dbt errors.
+    """``segment-warehouse-land`` then ``dbt build`` of the project into ``tmp/warehouse.duckdb``;
+    never raises on dbt errors (``output`` holds both commands' output).
 
     ``source``: a raw-contract folder (passed as env SEGMENT_RAW_DATA_PATH), or a dict of vars
     (e.g. ``{"source_system": "online_retail", "online_retail_path": FILE}``). ``as_of`` becomes
@@ -274,21 +280,31 @@ def run_build(
     elif not unit_tests:
         command += ["--exclude", "resource_type:unit_test"]
     command += list(extra_args)
+    # The raw files are landed first (segment-warehouse-land, as `make demo` and the Dagster job
+    # do), with the build's vars; a landing that fails stops before dbt, with the loader's message.
+    land_command = [_land_executable()]
+    if all_vars:
+        land_command += ["--vars", json.dumps(all_vars)]
     began = time.perf_counter()
+    output = ""
     try:
-        completed = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        returncode, output = completed.returncode, completed.stdout + completed.stderr
+        for step in (land_command, command):
+            completed = subprocess.run(
+                step,
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            returncode = completed.returncode
+            output += completed.stdout + completed.stderr
+            if returncode != 0:
+                break
     except subprocess.TimeoutExpired as error:
         returncode = -1
-        output = f"{error.stdout or ''}{error.stderr or ''}\n[timed out after {timeout}s]"
+        output += f"{error.stdout or ''}{error.stderr or ''}\n[timed out after {timeout}s]"
     result = BuildResult(db_path, returncode, output, time.perf_counter() - began, command)
     BUILD_LOG.append((tmp.name, result.seconds, result.returncode))
     return result

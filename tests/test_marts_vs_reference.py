@@ -340,7 +340,8 @@ def test_earlier_as_of_date_matches_reference(builds: BuildPool, demo_reference_
 def test_every_unit_test_pins_every_rule_var() -> None:
     """A unit test's expectations hold for the vars it was written for: each one sets every rule
     var of dbt_project.yml (the vars that say where the data is read aside: paths, source_system,
-    csv_encoding, the Shopify database and schema), so a user's project or --vars cannot fail it.
+    csv_encoding, the raw contract's and the Shopify tables' database and schema), so a user's
+    project or --vars cannot fail it.
     The custom_vars build above runs them under other vars."""
     import yaml
 
@@ -348,6 +349,8 @@ def test_every_unit_test_pins_every_rule_var() -> None:
     input_vars = {
         "source_system",
         "raw_data_path",
+        "raw_database",
+        "raw_schema",
         "online_retail_path",
         "csv_encoding",
         "shopify_database",

@@ -341,7 +341,7 @@ def _assert_source_rows_name_file_lines(db: Path, file_lines: pd.DataFrame, what
     assert wrong.empty, (
         f"{what}: {len(wrong)} of {len(issues)} data_quality_issues rows name the wrong file row"
         f" in source_row/record_key:\n{examples}\n"
-        "(SQL bug: macros/raw_contract.sql read_raw_entity and macros/online_retail.sql"
+        "(bug: segment_warehouse/landing.py and macros/online_retail.sql"
         " read_online_retail number CSV rows with `row_number() over (partition by filename)`"
         " without an order, and DuckDB's parallel CSV scan does not deliver rows in file order;"
         " the parquet path uses file_row_number and is right)"

@@ -10,6 +10,8 @@ from pathlib import Path
 import yaml
 from conftest import ROOT
 
+from segment_warehouse.landing import raw_contract
+
 README = ROOT / "README.md"
 ENGINEER = ROOT / "docs" / "analytics-engineer.md"
 PAGES = (README, *sorted((ROOT / "docs").glob("*.md")))
@@ -55,13 +57,19 @@ def test_every_var_is_in_the_vars_table() -> None:
 
 
 def test_every_contract_column_is_in_the_contract_table() -> None:
-    macro = (ROOT / "macros" / "raw_contract.sql").read_text()
-    body = macro[macro.index("{% macro raw_contract()") : macro.index("{%- endmacro %}")]
-    entities = re.findall(r"'(\w+)': \{\s*'required'.*?'columns': \[(.*?)\]", body, re.S)
-    assert len(entities) == 8, entities
+    """The table of docs/analytics-engineer.md against dbt source `raw`, the one declaration of
+    the contract (models/staging/raw/_raw__sources.yml): entities, columns, the required in bold."""
+    contract = raw_contract()
+    assert len(contract) == 8, contract
     rows = dict(re.findall(r"^\| `(\w+)`[^|]*\| (.*) \|$", _section("Raw data contract"), re.M))
-    for entity, columns in entities:
-        assert entity in rows, f"the 'Raw data contract' table has no row for {entity}"
-        documented = set(re.findall(r"\*{0,2}([a-z_]+)\*{0,2}(?:,| \(|$)", rows[entity]))
-        missing = set(re.findall(r"'(\w+)'", columns)) - documented
-        assert not missing, f"{entity}: {sorted(missing)} not in the 'Raw data contract' table"
+    for entity in contract.values():
+        assert entity.name in rows, f"the 'Raw data contract' table has no row for {entity.name}"
+        row = rows[entity.name]
+        documented = set(re.findall(r"\*{0,2}([a-z_]+)\*{0,2}(?:,| \(|$)", row))
+        missing = set(entity.columns) - documented
+        assert not missing, f"{entity.name}: {sorted(missing)} not in the 'Raw data contract' table"
+        required = f"`{entity.name}` (required)" in _section("Raw data contract")
+        assert required == entity.required, entity.name
+        if entity.required:
+            bold = set(re.findall(r"\*\*([a-z_]+)\*\*", row))
+            assert bold == set(entity.required_columns), (entity.name, bold)

@@ -1,0 +1,182 @@
+"""segment-warehouse-land (segment_warehouse/landing.py): the raw files into landing tables, with
+their file and row, only new and changed files, each CSV file in its own encoding. No dbt build:
+these run in `make quick`. The builds that read the landed tables are in test_raw_contract.py,
+test_incremental_ingest.py and test_csv_encoding.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from conftest import ROOT
+
+from orchestration.dbt import RAW_ENTITIES
+from orchestration.landing import raw_landing
+from segment_warehouse.landing import (
+    LANDING_COLUMNS,
+    LandingError,
+    csv_encoding_setting,
+    land,
+    main,
+    raw_contract,
+)
+
+
+def _land(store: Path, db: Path, **kwargs) -> tuple[list, list[str]]:
+    lines: list[str] = []
+    loads = land(db, store, log=lines.append, **kwargs)
+    return loads, lines
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _tiny_store(folder: Path) -> Path:
+    (folder / "orders").mkdir(parents=True)
+    (folder / "contacts.csv").write_text("contact_id,email\nC1,a@example.com\n,b@example.com\n")
+    (folder / "orders" / "part-1.csv").write_text(
+        "order_id,contact_id,ordered_at,status,amount_net\nO1,C1,2025-01-01,completed,10\n"
+    )
+    return folder
+
+
+def test_the_contract_is_declared_once_in_the_source_yaml() -> None:
+    contract = raw_contract()
+    assert tuple(contract) == RAW_ENTITIES
+    assert [name for name, entity in contract.items() if entity.required] == ["contacts", "orders"]
+    assert contract["orders"].required_columns == (
+        "order_id",
+        "contact_id",
+        "ordered_at",
+        "status",
+        "amount_net",
+    )
+    source = yaml.safe_load((ROOT / "models/staging/raw/_raw__sources.yml").read_text())
+    for table in source["sources"][0]["tables"]:
+        names = [column["name"] for column in table["columns"]]
+        assert names[-3:] == list(LANDING_COLUMNS), table["name"]
+        assert all(
+            column.get("data_type") and column.get("description") for column in table["columns"]
+        )
+        assert table["meta"]["dagster"]["asset_key"] == ["raw", table["name"]]
+    # the Dagster landing asset makes one asset per entity, keyed as the source's meta says
+    keys = {tuple(key.path) for key in raw_landing.keys}
+    assert keys == {entity.asset_key for entity in contract.values()}
+
+
+def test_landing_keeps_file_row_and_raw_text(tmp_path: Path) -> None:
+    store = _tiny_store(tmp_path / "store")
+    db = tmp_path / "warehouse.duckdb"
+    loads, lines = _land(store, db)
+    assert {load.entity: load.rows_landed for load in loads}["contacts"] == 2
+    rows = _rows(
+        db, "select contact_id, email, _source_file, _source_row from raw.contacts order by 4"
+    )
+    assert rows == [
+        ("C1", "a@example.com", f"{store}/contacts.csv", 1),
+        (None, "b@example.com", f"{store}/contacts.csv", 2),
+    ]
+    # an entity with no file is an empty table with every contract column
+    assert _rows(db, "select count(*) from raw.refunds") == [(0,)]
+    columns = [row[0] for row in _rows(db, "describe raw.refunds")]
+    assert columns == [*raw_contract()["refunds"].columns, *LANDING_COLUMNS]
+    assert any("no refunds file" in line for line in lines), lines
+    assert any("has no column" in line and "first_name" in line for line in lines), lines
+
+
+def test_only_new_and_changed_files_are_read_and_removed_ones_leave(tmp_path: Path) -> None:
+    store = _tiny_store(tmp_path / "store")
+    db = tmp_path / "warehouse.duckdb"
+    _land(store, db)
+    second, _ = _land(store, db)
+    assert all(load.new_or_changed == 0 and load.rows_landed == 0 for load in second)
+    part2 = store / "orders" / "part-2.csv"
+    part2.write_text(
+        "order_id,contact_id,ordered_at,status,amount_net\nO2,C1,2025-01-02,pending,5\n"
+    )
+    third, _ = _land(store, db)
+    orders = {load.entity: load for load in third}["orders"]
+    assert (orders.files, orders.new_or_changed, orders.rows_landed) == (2, 1, 1)
+    part2.unlink()
+    (store / "orders" / "part-1.csv").write_text(
+        "order_id,contact_id,ordered_at,status,amount_net\nO1,C1,2025-01-01,cancelled,10\n"
+    )
+    os.utime(store / "orders" / "part-1.csv", (1, 1))
+    fourth, _ = _land(store, db)
+    orders = {load.entity: load for load in fourth}["orders"]
+    assert (orders.new_or_changed, orders.removed) == (1, 1)
+    assert _rows(db, "select order_id, status, _source_row from raw.orders") == [
+        ("O1", "cancelled", 1)
+    ]
+
+
+def test_each_csv_file_in_its_own_encoding(tmp_path: Path) -> None:
+    store = _tiny_store(tmp_path / "store")
+    (store / "contacts.csv").write_bytes("contact_id,first_name\nL1,René\n".encode("latin-1"))
+    db = tmp_path / "warehouse.duckdb"
+    _, lines = _land(store, db)
+    assert _rows(db, "select first_name from raw.contacts") == [("René",)]
+    assert [line for line in lines if "read as Latin-1" in line and "contacts.csv" in line]
+
+
+def test_missing_required_file_and_column_fail_naming_them(tmp_path: Path) -> None:
+    store = _tiny_store(tmp_path / "store")
+    (store / "contacts.csv").unlink()
+    with pytest.raises(LandingError, match=r"required file 'contacts' not found"):
+        _land(store, tmp_path / "a.duckdb")
+    store = _tiny_store(tmp_path / "store2")
+    (store / "orders" / "part-1.csv").write_text("order_id,contact_id\nO1,C1\n")
+    with pytest.raises(LandingError, match=r"required column 'ordered_at' is missing in .*part-1"):
+        _land(store, tmp_path / "b.duckdb")
+
+
+def test_csv_encoding_var(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert csv_encoding_setting("Latin_1") == "latin-1"
+    assert csv_encoding_setting("UTF8") == "utf-8"
+    with pytest.raises(LandingError, match="ebcdic"):
+        csv_encoding_setting("ebcdic")
+    store = _tiny_store(tmp_path / "store")
+    code = main(
+        [
+            "--database",
+            str(tmp_path / "w.duckdb"),
+            "--raw-data-path",
+            str(store),
+            "--vars",
+            "{csv_encoding: ebcdic}",
+        ]
+    )
+    assert code == 1
+    assert "var csv_encoding: 'ebcdic' is unknown" in capsys.readouterr().err
+
+
+def test_other_source_systems_land_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    assert main(["--database", str(db), "--vars", '{"source_system": "online_retail"}']) == 0
+    assert not db.exists()
+
+
+def test_changed_column_types_reload_every_file(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    con = duckdb.connect()
+    con.execute(f"copy (select 'C1' as contact_id) to '{store}/contacts.parquet' (format parquet)")
+    con.execute(
+        "copy (select 'O1' as order_id, 'C1' as contact_id, timestamp '2025-01-01' as ordered_at,"
+        f" 'completed' as status, 10 as amount_net) to '{store}/orders.parquet' (format parquet)"
+    )
+    db = tmp_path / "w.duckdb"
+    _land(store, db)
+    assert ("amount_net", "INTEGER") in [row[:2] for row in _rows(db, "describe raw.orders")]
+    con.execute(
+        "copy (select 'O1' as order_id, 'C1' as contact_id, timestamp '2025-01-01' as ordered_at,"
+        f" 'completed' as status, 10.5 as amount_net) to '{store}/orders.parquet' (format parquet)"
+    )
+    loads, _ = _land(store, db)
+    assert {load.entity: load.new_or_changed for load in loads}["orders"] == 1
+    assert _rows(db, "select amount_net, ordered_at from raw.orders")[0][0] == pytest.approx(10.5)

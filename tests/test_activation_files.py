@@ -247,7 +247,14 @@ def test_repository_destinations_file_loads() -> None:
     config = load_config(Path(__file__).resolve().parents[1] / "destinations.yml")
     enabled = {d.type for d in config.destinations if d.enabled}
     assert enabled == {"files", "ad_audience"}
-    assert {d.type for d in config.destinations} == {"files", "ad_audience", "postgres", "http"}
+    assert {d.type for d in config.destinations} == {
+        "files",
+        "ad_audience",
+        "postgres",
+        "http",
+        "automation_events",
+        "automation_lists",
+    }
     # Each of them receives email addresses or names: the sample sends no consent-less contact.
     assert {d.consent for d in config.destinations} == {"email"}
 

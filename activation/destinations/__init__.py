@@ -4,6 +4,7 @@ close() releases it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from activation.config import Destination
@@ -12,6 +13,16 @@ from activation.ledger import SyncRun
 
 class DestinationError(RuntimeError):
     """A destination could not be reached or refused the sync as a whole."""
+
+
+def make_folder(destination: Destination, folder: Path) -> None:
+    """Create a file destination's folder; a DestinationError naming both when it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DestinationError(
+            f"destination {destination.name!r}: cannot create {folder}: {error}"
+        ) from error
 
 
 class Adapter(Protocol):

@@ -35,7 +35,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from activation.automation import fetch_steps, step_key
+from activation.automation import STEP_COLUMNS, fetch_steps, step_key
 from activation.config import Destination
 from activation.destinations.http import HttpAdapter
 from activation.ledger import REQUEST_ROW_COLUMNS, OutboxRequest, SyncRun, load_outbox
@@ -54,21 +54,7 @@ def _json_value(value: Any) -> Any:
 
 def event_payload(row: dict[str, Any], key: str) -> dict[str, Any]:
     """The body of a step's event."""
-    fields = (
-        "contact_id",
-        "email",
-        "first_name",
-        "last_name",
-        "scenario",
-        "step",
-        "trigger_id",
-        "channel",
-        "template_key",
-        "discount_pct",
-        "valid_until",
-        "due_at",
-        "issued_at",
-    )
+    fields = ("contact_id", "email", "first_name", "last_name", *STEP_COLUMNS)
     return {
         "event": "automation_step",
         "idempotency_key": key,
@@ -156,14 +142,9 @@ class AutomationListsAdapter:
         self.target = f"automation_lists:{self.out_dir.resolve()}"
 
     def open(self) -> None:
-        try:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            from activation.destinations import DestinationError
+        from activation.destinations import make_folder
 
-            raise DestinationError(
-                f"destination {self.destination.name!r}: cannot create {self.out_dir}: {error}"
-            ) from error
+        make_folder(self.destination, self.out_dir)
 
     def close(self) -> None:
         pass

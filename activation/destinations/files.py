@@ -33,14 +33,9 @@ class FilesAdapter:
         self.target = f"{destination.type}:{self.out_dir.resolve()}"
 
     def open(self) -> None:
-        try:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            from activation.destinations import DestinationError
+        from activation.destinations import make_folder
 
-            raise DestinationError(
-                f"destination {self.destination.name!r}: cannot create {self.out_dir}: {error}"
-            ) from error
+        make_folder(self.destination, self.out_dir)
 
     def close(self) -> None:
         pass

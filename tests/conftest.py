@@ -213,7 +213,9 @@ def run_build(
     never raises on dbt errors (``output`` holds both commands' output).
 
     ``source``: a raw-contract folder (passed as env SEGMENT_RAW_DATA_PATH), or a dict of vars
-    (e.g. ``{"source_system": "online_retail", "online_retail_path": FILE}``). ``as_of`` becomes
+    (e.g. ``{"source_system": "online_retail", "online_retail_path": FILE}``), or None for a build
+    that reads no raw data (one that must fail on its vars before any SQL runs): nothing is
+    landed, and the build does not depend on the default raw_data_path existing. ``as_of`` becomes
     var ``as_of_date``; ``vars`` are added last. Target and log paths live in ``tmp`` so that
     parallel builds do not share ``target/``. ``with_tests=False`` leaves out the data tests
     (values only: the variant builds of a store already built with its tests). The dbt unit tests
@@ -288,7 +290,7 @@ def run_build(
     began = time.perf_counter()
     output = ""
     try:
-        for step in (land_command, command):
+        for step in (command,) if source is None else (land_command, command):
             completed = subprocess.run(
                 step,
                 cwd=ROOT,

@@ -10,16 +10,16 @@ from collections.abc import Iterator
 import dagster as dg
 
 from orchestration.resources import DUCKDB_POOL, raw_data_path, warehouse_path
-from segment_warehouse.landing import land, raw_contract
+from segment_warehouse.landing import land, project_vars, raw_contract
 
 RAW_CONTRACT = raw_contract()
 
 
 class LandingConfig(dg.Config):
     """var csv_encoding of the landing: auto (UTF-8, else Latin-1, per file), utf-8, latin-1
-    or utf-16."""
+    or utf-16; by default dbt_project.yml's, as the dbt build reads it."""
 
-    csv_encoding: str = "auto"
+    csv_encoding: str = str(project_vars().get("csv_encoding") or "auto")
 
 
 @dg.multi_asset(

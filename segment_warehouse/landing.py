@@ -444,18 +444,36 @@ def land(
         con.close()
 
 
-def settings(vars_text: str | None, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """The loader's settings from dbt --vars (YAML or JSON) and the environment, as dbt reads
-    them."""
+def project_vars(project_file: Path = ROOT / "dbt_project.yml") -> dict[str, Any]:
+    """The vars of dbt_project.yml that are plain values (a Jinja expression such as
+    raw_data_path's env_var() default is left to the environment, as dbt renders it)."""
+    if not project_file.exists():
+        return {}
+    declared = (yaml.safe_load(project_file.read_text()) or {}).get("vars") or {}
+    return {
+        name: value
+        for name, value in declared.items()
+        if value is not None and not (isinstance(value, str) and "{{" in value)
+    }
+
+
+def settings(
+    vars_text: str | None,
+    environ: Mapping[str, str] = os.environ,
+    project: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The loader's settings as dbt reads them: --vars (YAML or JSON) first, then the vars of
+    dbt_project.yml, then the environment (SEGMENT_RAW_DATA_PATH, DBT_DUCKDB_PATH)."""
     given = yaml.safe_load(vars_text) if vars_text else {}
     if not isinstance(given, dict):
         raise LandingError(f"--vars must be a mapping of dbt vars, not {vars_text!r}")
+    merged = {**(project_vars() if project is None else project), **given}
     return {
-        "source_system": str(given.get("source_system") or "raw").strip(),
-        "raw_data_path": given.get("raw_data_path")
+        "source_system": str(merged.get("source_system") or "raw").strip(),
+        "raw_data_path": merged.get("raw_data_path")
         or environ.get("SEGMENT_RAW_DATA_PATH", "data/demo_store"),
-        "csv_encoding": given.get("csv_encoding") or "auto",
-        "raw_schema": given.get("raw_schema") or SOURCE_NAME,
+        "csv_encoding": merged.get("csv_encoding") or "auto",
+        "raw_schema": merged.get("raw_schema") or SOURCE_NAME,
         "database": environ.get("DBT_DUCKDB_PATH", "target/segment_warehouse.duckdb"),
     }
 

@@ -21,7 +21,9 @@ from segment_warehouse.landing import (
     csv_encoding_setting,
     land,
     main,
+    project_vars,
     raw_contract,
+    settings,
 )
 
 
@@ -180,3 +182,25 @@ def test_changed_column_types_reload_every_file(tmp_path: Path) -> None:
     loads, _ = _land(store, db)
     assert {load.entity: load.new_or_changed for load in loads}["orders"] == 1
     assert _rows(db, "select amount_net, ordered_at from raw.orders")[0][0] == pytest.approx(10.5)
+
+
+def test_settings_read_dbt_project_vars_under_the_command_line_ones(tmp_path: Path) -> None:
+    """As dbt reads them: --vars first, then dbt_project.yml's plain vars (its Jinja default of
+    raw_data_path is left to SEGMENT_RAW_DATA_PATH), then the environment."""
+    project = tmp_path / "dbt_project.yml"
+    project.write_text(
+        "vars:\n  source_system: online_retail\n  csv_encoding: latin-1\n"
+        "  raw_data_path: \"{{ env_var('SEGMENT_RAW_DATA_PATH', 'data/demo_store') }}\"\n"
+    )
+    declared = project_vars(project)
+    assert declared == {"source_system": "online_retail", "csv_encoding": "latin-1"}
+    environ = {"SEGMENT_RAW_DATA_PATH": "/shop/export", "DBT_DUCKDB_PATH": "w.duckdb"}
+    values = settings(None, environ, declared)
+    assert values["source_system"] == "online_retail"
+    assert values["csv_encoding"] == "latin-1"
+    assert values["raw_data_path"] == "/shop/export"
+    values = settings('{"source_system": raw, "csv_encoding": utf-8}', environ, declared)
+    assert (values["source_system"], values["csv_encoding"]) == ("raw", "utf-8")
+    assert settings(None, {}, {})["raw_data_path"] == "data/demo_store"
+    # the repository's own dbt_project.yml: its defaults
+    assert project_vars()["csv_encoding"] == "auto"

@@ -28,6 +28,8 @@ from typing import Any
 import duckdb
 import yaml
 
+from segment_warehouse.files import sql_literal
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES_YML = ROOT / "models" / "staging" / "raw" / "_raw__sources.yml"
 SOURCE_NAME = "raw"
@@ -94,12 +96,8 @@ def raw_contract(path: Path = SOURCES_YML) -> dict[str, Entity]:
     return contract
 
 
-def sql_string(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_list(values: Iterable[object]) -> str:
-    return "[" + ", ".join(sql_string(value) for value in values) + "]"
+def sql_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(sql_literal(value) for value in values) + "]"
 
 
 def quoted(name: str) -> str:
@@ -125,7 +123,7 @@ def find_entity_files(
     """(format, [paths]) of one entity's files; the first layout that matches wins."""
     for file_format, pattern in FILE_PATTERNS:
         glob = pattern.format(base=base, entity=entity)
-        found = con.execute(f"select file from glob({sql_string(glob)}) order by file").fetchall()
+        found = con.execute(f"select file from glob({sql_literal(glob)}) order by file").fetchall()
         if found:
             return file_format, [row[0] for row in found]
     return None, []
@@ -179,7 +177,7 @@ def csv_encodings(
 
 def csv_reader(files: list[str], encoding: str) -> str:
     return (
-        f"read_csv({sql_list(files)}, encoding = {sql_string(encoding)}, all_varchar = true,"
+        f"read_csv({sql_list(files)}, encoding = {sql_literal(encoding)}, all_varchar = true,"
         " header = true, union_by_name = true, filename = true)"
     )
 
@@ -392,7 +390,7 @@ class Landing:
         before = self.con.execute(f"select count(*) from {target}").fetchone()[0]
         fingerprint = (
             "case filename "
-            + " ".join(f"when {sql_string(f)} then {sql_string(current[f])}" for f in files)
+            + " ".join(f"when {sql_literal(f)} then {sql_literal(current[f])}" for f in files)
             + " end"
         )
         if file_format == "parquet":
@@ -424,7 +422,7 @@ def connect(database: str | Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(database))
     con.execute("set TimeZone = 'UTC'")
     con.execute(
-        f"set memory_limit = {sql_string(os.environ.get('DBT_DUCKDB_MEMORY_LIMIT', '3GB'))}"
+        f"set memory_limit = {sql_literal(os.environ.get('DBT_DUCKDB_MEMORY_LIMIT', '3GB'))}"
     )
     return con
 

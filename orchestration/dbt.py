@@ -16,6 +16,8 @@ from orchestration.resources import DUCKDB_POOL, dbt_project
 from segment_warehouse.landing import raw_contract
 
 DBT_ASSETS_NAME = "segment_warehouse_dbt"
+#: The op that lands the raw files before dbt (orchestration/landing.py).
+LANDING_OP_NAME = "raw_landing"
 #: How the build gets its as-of date (macros/vars.sql as_of_date): an environment variable, not
 #: --vars, so dbt reuses its last parse of the project (new --vars make it parse everything again).
 AS_OF_DATE_ENV = "SEGMENT_AS_OF_DATE"
@@ -179,13 +181,22 @@ def resolve_automation_as_of(as_of_date: str, value: str | None) -> str | None:
 def build_run_config(
     as_of_date: str, automation_as_of: str | None = None, **dbt_vars: Any
 ) -> dict[str, Any]:
-    """Run config of the build job (or the automation job) for one as-of date."""
+    """Run config of the build job (or the automation job) for one as-of date. Other dbt vars go
+    to the dbt op and, in the build job, to the landing op (raw_landing), which lands nothing when
+    their source_system is not `raw` (the automation job lands nothing: it has no landing op)."""
     config: dict[str, Any] = {"as_of_date": as_of_date}
     if automation_as_of:
         config["automation_as_of"] = automation_as_of
     if dbt_vars:
         config["dbt_vars"] = dbt_vars
-    return {"ops": {DBT_ASSETS_NAME: {"config": config}}}
+    if not dbt_vars or automation_as_of:
+        return {"ops": {DBT_ASSETS_NAME: {"config": config}}}
+    return {
+        "ops": {
+            DBT_ASSETS_NAME: {"config": config},
+            LANDING_OP_NAME: {"config": {"dbt_vars": dbt_vars}},
+        }
+    }
 
 
 def prune_run_target_dirs(current: Path, keep: int = KEEP_RUN_TARGET_DIRS) -> list[Path]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ONLINE_RETAIL_FILE, ROOT
 
-from orchestration.dbt import RAW_ENTITIES
+from orchestration.dbt import LANDING_OP_NAME, RAW_ENTITIES, build_run_config
+from orchestration.definitions import defs
+from orchestration.jobs import BUILD_JOB_NAME
 from orchestration.landing import raw_landing
 from segment_warehouse.landing import (
     LANDING_COLUMNS,
@@ -204,3 +207,63 @@ def test_settings_read_dbt_project_vars_under_the_command_line_ones(tmp_path: Pa
     assert settings(None, {}, {})["raw_data_path"] == "data/demo_store"
     # the repository's own dbt_project.yml: its defaults
     assert project_vars()["csv_encoding"] == "auto"
+
+
+def _materialize_landing(run_config: dict) -> dg.ExecuteInProcessResult:
+    landing_config = run_config["ops"].get(LANDING_OP_NAME, {"config": {}})
+    return dg.materialize(
+        [raw_landing], run_config={"ops": {LANDING_OP_NAME: landing_config}}, raise_on_error=False
+    )
+
+
+def test_dagster_landing_reads_the_builds_vars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The landing op gets the dbt vars of the build job's run config: an Online Retail (or
+    Shopify) build lands nothing and does not need a raw export; a raw build's raw_data_path and
+    csv_encoding reach it. The run config is the real build job's (validated against it)."""
+    db = tmp_path / "w.duckdb"
+    monkeypatch.setenv("DBT_DUCKDB_PATH", str(db))
+    monkeypatch.setenv("SEGMENT_RAW_DATA_PATH", str(tmp_path / "no_export_here"))
+    job = defs.resolve_job_def(BUILD_JOB_NAME)
+
+    online_retail = build_run_config(
+        "2011-12-09", source_system="online_retail", online_retail_path=str(ONLINE_RETAIL_FILE)
+    )
+    assert online_retail["ops"][LANDING_OP_NAME] == {
+        "config": {
+            "dbt_vars": {
+                "source_system": "online_retail",
+                "online_retail_path": str(ONLINE_RETAIL_FILE),
+            }
+        }
+    }
+    dg.validate_run_config(job, online_retail)
+    result = _materialize_landing(online_retail)
+    assert result.success
+    materialized = result.asset_materializations_for_node(LANDING_OP_NAME)
+    assert len(materialized) == len(RAW_ENTITIES)
+    assert all(
+        event.metadata["skipped"].value == "source_system is online_retail: no raw file to land"
+        for event in materialized
+    )
+    assert not db.exists()
+
+    # without the vars the landing looks for the export, and says which file is missing
+    failed = _materialize_landing(build_run_config("2011-12-09"))
+    assert not failed.success
+    assert "required file 'contacts' not found" in str(failed.get_step_failure_events()[0])
+
+    store = _tiny_store(tmp_path / "store")
+    (store / "contacts.csv").write_bytes("contact_id,first_name\nL1,René\n".encode("latin-1"))
+    raw = build_run_config("2025-06-30", raw_data_path=str(store), csv_encoding="latin-1")
+    dg.validate_run_config(job, raw)
+    result = _materialize_landing(raw)
+    assert result.success
+    assert _rows(db, "select first_name from raw.contacts") == [("René",)]
+    landed = {
+        tuple(event.asset_key.path): event.metadata["rows_landed"].value
+        for event in result.asset_materializations_for_node(LANDING_OP_NAME)
+    }
+    assert landed[("raw", "contacts")] == 1
+    assert landed[("raw", "orders")] == 1

@@ -26,23 +26,9 @@ AS_OF_DATE_ENV = "SEGMENT_AS_OF_DATE"
 AUTOMATION_AS_OF_ENV = "SEGMENT_AUTOMATION_AS_OF"
 
 # Raw-contract entities, as dbt source `raw` declares them (models/staging/raw/_raw__sources.yml):
-# the ingest models read them through source(), whose meta.dagster asset keys put the landed tables
-# (orchestration/landing.py) upstream of them. The Online Retail file is still read from Jinja by
-# base_online_retail__lines: its spec is declared here and hung upstream of that model.
+# the models read them through source(), whose meta.dagster asset keys put the landed tables
+# (orchestration/landing.py, which lands the Online Retail file too) upstream of them.
 RAW_ENTITIES = tuple(raw_contract())
-RAW_READERS = {"base_online_retail__lines": "online_retail"}
-
-raw_data_specs = [
-    dg.AssetSpec(
-        key=dg.AssetKey(["raw", "online_retail"]),
-        group_name="raw",
-        kinds={"parquet", "csv"},
-        description=(
-            "The UCI Online Retail file (SEGMENT_ONLINE_RETAIL_PATH), read when source_system is "
-            "online_retail."
-        ),
-    )
-]
 
 #: The Shopify tables a loader keeps up to date (source_system: shopify): dbt's source `shopify`
 #: names each one's asset key in meta.dagster (models/staging/shopify/_shopify__sources.yml), so
@@ -82,18 +68,15 @@ BUILD_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.
 
 
 class SegmentWarehouseTranslator(DagsterDbtTranslator):
-    """Groups assets by dbt layer and hangs the raw files upstream of the models that read them."""
+    """Groups assets by dbt layer (the sources' meta.dagster asset keys hang the landed tables
+    upstream of the models that read them)."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: Any
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
-        spec = spec.replace_attributes(group_name=layer_of(props))
-        entity = RAW_READERS.get(props.get("name", ""))
-        if props.get("resource_type") == "model" and entity:
-            spec = spec.merge_attributes(deps=[dg.AssetKey(["raw", entity])])
-        return spec
+        return spec.replace_attributes(group_name=layer_of(props))
 
 
 def layer_of(props: Mapping[str, Any]) -> str:

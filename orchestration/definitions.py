@@ -10,7 +10,6 @@ from activation.dagster_assets import (
     automation_delivery_job,
 )
 from orchestration.dbt import (
-    raw_data_specs,
     segment_warehouse_dbt,
     shopify_table_specs,
     static_segments_spec,
@@ -26,7 +25,6 @@ from orchestration.sensors import raw_data_sensor
 defs = dg.Definitions(
     assets=[
         raw_landing,
-        *raw_data_specs,
         *shopify_table_specs,
         static_segments_spec,
         segment_warehouse_dbt,

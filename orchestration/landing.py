@@ -1,12 +1,14 @@
 """The raw files landed in the warehouse (segment-warehouse-land): Dagster assets before dbt.
 
 One asset per entity of the raw contract, keyed as dbt source `raw` names it in meta.dagster
-(models/staging/raw/_raw__sources.yml), so the ingest models that read each table hang below it.
-One op lands them all (a file is read once; the loader reads only new and changed files).
+(models/staging/raw/_raw__sources.yml), and one for the Online Retail lines (source
+`online_retail`), so the models that read each table hang below it. One op lands them all (a file
+is read once; the loader reads only new and changed files).
 
 The op reads the build's dbt vars as the dbt op does (build_run_config gives both the same
-dbt_vars; dbt_project.yml's vars under them): a build whose source_system is not `raw` (Online
-Retail, Shopify tables) has no raw files to land, and the assets are recorded with nothing landed.
+dbt_vars; dbt_project.yml's vars under them) and lands what their source_system reads: the raw
+contract's files, or the Online Retail file; the other assets are recorded with nothing landed
+(a Shopify build lands nothing: its tables are read where the loader keeps them).
 """
 
 import json
@@ -17,9 +19,16 @@ import dagster as dg
 
 from orchestration.dbt import LANDING_OP_NAME
 from orchestration.resources import DUCKDB_POOL, _from_repo_root, warehouse_path
-from segment_warehouse.landing import land, raw_contract, settings
+from segment_warehouse.landing import (
+    land_source,
+    online_retail_entity,
+    raw_contract,
+    settings,
+)
 
 RAW_CONTRACT = raw_contract()
+ONLINE_RETAIL = online_retail_entity("")
+LANDED = {**RAW_CONTRACT, ONLINE_RETAIL.name: ONLINE_RETAIL}
 
 
 class LandingConfig(dg.Config):
@@ -36,6 +45,7 @@ def landing_settings(config: LandingConfig) -> dict[str, Any]:
     then dbt_project.yml's, then SEGMENT_RAW_DATA_PATH), with paths from the repository root."""
     values = settings(json.dumps(config.dbt_vars) if config.dbt_vars else None)
     values["raw_data_path"] = _from_repo_root(str(values["raw_data_path"]))
+    values["online_retail_path"] = _from_repo_root(str(values["online_retail_path"]))
     values["database"] = warehouse_path()
     if config.csv_encoding:
         values["csv_encoding"] = config.csv_encoding
@@ -45,16 +55,29 @@ def landing_settings(config: LandingConfig) -> dict[str, Any]:
 @dg.multi_asset(
     name=LANDING_OP_NAME,
     specs=[
+        *(
+            dg.AssetSpec(
+                key=dg.AssetKey(list(entity.asset_key)),
+                group_name="raw",
+                kinds={"duckdb"},
+                description=(
+                    f"Raw-contract `{entity.name}` rows landed from the files in"
+                    " SEGMENT_RAW_DATA_PATH (the shop export) into table"
+                    f" raw.{entity.name} by segment-warehouse-land."
+                ),
+            )
+            for entity in RAW_CONTRACT.values()
+        ),
         dg.AssetSpec(
-            key=dg.AssetKey(list(entity.asset_key)),
+            key=dg.AssetKey(list(ONLINE_RETAIL.asset_key)),
             group_name="raw",
             kinds={"duckdb"},
             description=(
-                f"Raw-contract `{entity.name}` rows landed from the files in SEGMENT_RAW_DATA_PATH"
-                f" (the shop export) into table raw.{entity.name} by segment-warehouse-land."
+                "The UCI Online Retail lines (var online_retail_path, env"
+                " SEGMENT_ONLINE_RETAIL_PATH) landed into table raw.online_retail_lines by"
+                " segment-warehouse-land when source_system is online_retail."
             ),
-        )
-        for entity in RAW_CONTRACT.values()
+        ),
     ],
     pool=DUCKDB_POOL,
 )
@@ -62,29 +85,20 @@ def raw_landing(
     context: dg.AssetExecutionContext, config: LandingConfig
 ) -> Iterator[dg.MaterializeResult]:
     values = landing_settings(config)
-    if values["source_system"] != "raw":
-        message = f"source_system is {values['source_system']}: no raw file to land"
-        context.log.info(f"landing: {message}")
-        for entity in RAW_CONTRACT.values():
-            yield dg.MaterializeResult(
-                asset_key=dg.AssetKey(list(entity.asset_key)),
-                metadata={"skipped": message, "rows_landed": 0},
-            )
-        return
-    loads = land(
-        values["database"],
-        values["raw_data_path"],
-        values["csv_encoding"],
-        values["raw_schema"],
-        log=context.log.info,
-    )
-    for load in loads:
-        yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(list(RAW_CONTRACT[load.entity].asset_key)),
-            metadata={
+    loads = {load.entity: load for load in land_source(values, log=context.log.info)}
+    for entity in LANDED.values():
+        load = loads.get(entity.name)
+        metadata = (
+            {
                 "files": load.files,
                 "files_new_or_changed": load.new_or_changed,
                 "files_removed": load.removed,
                 "rows_landed": load.rows_landed,
-            },
+            }
+            if load is not None
+            else {
+                "skipped": f"source_system is {values['source_system']}: nothing to land here",
+                "rows_landed": 0,
+            }
         )
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(list(entity.asset_key)), metadata=metadata)

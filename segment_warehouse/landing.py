@@ -11,6 +11,11 @@ time and, for CSV, the csv_encoding setting). Only new and changed files are rea
 `raw._landing_files` remembers each landed file's fingerprint; the rows of changed and removed
 files leave the landing table. An entity without files gets an empty table.
 
+With source_system online_retail it lands the UCI Online Retail file(s) at var online_retail_path
+instead (models/staging/online_retail/_online_retail__sources.yml, dbt source `online_retail`):
+either published layout, each column found under its aliases, every value as text, into table
+`online_retail_lines` of the same schema, with the same file, row and fingerprint columns.
+
 Why a small loader on DuckDB rather than dlt or dbt-duckdb's external sources: README,
 "Landing the raw files".
 """
@@ -33,6 +38,10 @@ from segment_warehouse.files import sql_literal
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES_YML = ROOT / "models" / "staging" / "raw" / "_raw__sources.yml"
 SOURCE_NAME = "raw"
+ONLINE_RETAIL_SOURCES_YML = (
+    ROOT / "models" / "staging" / "online_retail" / "_online_retail__sources.yml"
+)
+ONLINE_RETAIL_DEFAULT_PATH = "../shared/data/online_retail/online_retail.parquet"
 MANIFEST_TABLE = "_landing_files"
 #: The columns the loader adds to every landing table (declared in the source YAML too).
 LANDING_COLUMNS = {
@@ -73,6 +82,16 @@ class Entity:
     required_columns: tuple[str, ...]
     asset_key: tuple[str, ...]
     descriptions: Mapping[str, str] = field(default_factory=dict)
+    #: {column: header names it may have in a file}; by default its own name. Online Retail's
+    #: columns have aliases (its two layouts), matched ignoring case, spaces and underscores.
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Land every value as text (Online Retail: staging parses ids written as 17850 or 17850.0).
+    as_text: bool = False
+    #: Where the files are: a path or glob (Online Retail); None = the raw contract's layouts.
+    path: str | None = None
+
+    def header_names(self, column: str) -> tuple[str, ...]:
+        return self.aliases.get(column, (column,))
 
 
 def raw_contract(path: Path = SOURCES_YML) -> dict[str, Entity]:
@@ -94,6 +113,30 @@ def raw_contract(path: Path = SOURCES_YML) -> dict[str, Entity]:
             descriptions={c["name"]: c.get("description", "") for c in columns},
         )
     return contract
+
+
+def online_retail_entity(path: str, source_yml: Path = ONLINE_RETAIL_SOURCES_YML) -> Entity:
+    """The Online Retail lines of dbt source `online_retail`, read from `path` (a file or glob)."""
+    table = yaml.safe_load(source_yml.read_text())["sources"][0]["tables"][0]
+    columns = [c for c in table["columns"] if not c["name"].startswith("_")]
+    return Entity(
+        name=table["identifier"],
+        required=True,
+        columns=tuple(c["name"] for c in columns),
+        required_columns=tuple(c["name"] for c in columns),
+        asset_key=tuple(table["meta"]["dagster"]["asset_key"]),
+        descriptions={c["name"]: c.get("description", "") for c in columns},
+        aliases={c["name"]: tuple(c["meta"]["aliases"]) for c in columns},
+        as_text=True,
+        path=str(path).strip(),
+    )
+
+
+def header_key(name: str, entity: Entity) -> str:
+    """A header as it is matched: trimmed and lower-cased; for aliased columns (Online Retail)
+    spaces and underscores are ignored too."""
+    key = name.strip().lower()
+    return key.replace(" ", "").replace("_", "") if entity.aliases else key
 
 
 def sql_list(values: Iterable[str]) -> str:
@@ -238,9 +281,30 @@ class Landing:
 
     # -- one entity ------------------------------------------------------------------------
 
+    def find_files(self, entity: Entity) -> tuple[str | None, list[str]]:
+        if entity.path is None:
+            return find_entity_files(self.con, self.base, entity.name)
+        # Online Retail: one file or a glob of them (the two sheets of Online Retail II as CSV)
+        path = entity.path
+        if path.lower().endswith((".xlsx", ".xls")):
+            raise LandingError(
+                f"online retail: {path} is a spreadsheet, which DuckDB cannot read here. Save each"
+                " sheet as CSV (or convert it to Parquet) and point var online_retail_path at the"
+                " file, or at a glob of the files (e.g. 'online_retail_II_*.csv' for its two"
+                " sheets)."
+            )
+        found = self.con.execute(f"select file from glob({sql_literal(path)}) order by file")
+        files = [row[0] for row in found.fetchall()]
+        if not files:
+            raise LandingError(
+                f"online retail: file '{path}' not found. Set var online_retail_path (or env"
+                " SEGMENT_ONLINE_RETAIL_PATH) to the .parquet or .csv file."
+            )
+        return ("parquet" if path.lower().endswith(".parquet") else "csv"), files
+
     def load_entity(self, entity: Entity) -> EntityLoad:
         result = EntityLoad(entity.name)
-        file_format, files = find_entity_files(self.con, self.base, entity.name)
+        file_format, files = self.find_files(entity)
         if not files:
             if entity.required:
                 raise LandingError(
@@ -269,7 +333,7 @@ class Landing:
         types: dict[str, str] = {}
         if file_format == "parquet":
             described = describe(self.con, parquet_reader(files))
-            types = {name.strip().lower(): kind for name, kind in described}
+            types = {header_key(name, entity): kind for name, kind in described}
             all_columns = [name for name, _ in described]
             for file in todo:
                 columns_of[file] = [name for name, _ in describe(self.con, parquet_reader([file]))]
@@ -281,11 +345,13 @@ class Landing:
             all_columns = list(dict.fromkeys(name for file in files for name in columns_of[file]))
         else:
             all_columns = []
-        present = {name.strip().lower() for name in all_columns}
+        present = {header_key(name, entity) for name in all_columns}
         if files:
             self.check_columns(entity, file_format, files, all_columns, present)
         wanted = {
-            column: types.get(column, "VARCHAR") if column in present else "VARCHAR"
+            column: "VARCHAR"
+            if entity.as_text
+            else types.get(self.header(entity, column, present), "VARCHAR")
             for column in entity.columns
         } | LANDING_COLUMNS
         self.con.execute("begin transaction")
@@ -335,6 +401,12 @@ class Landing:
         )
         return result
 
+    @staticmethod
+    def header(entity: Entity, column: str, present: Iterable[str]) -> str | None:
+        """The key (header_key) under which `column` is in the files, or None."""
+        keys = [header_key(name, entity) for name in entity.header_names(column)]
+        return next((key for key in keys if key in present), None)
+
     def check_columns(
         self,
         entity: Entity,
@@ -343,9 +415,22 @@ class Landing:
         all_columns: list[str],
         present: set[str],
     ) -> None:
-        shown = files[0] if len(files) == 1 else f"{self.base}/{entity.name}/ ({len(files)} files)"
-        missing = [column for column in entity.columns if column not in present]
+        shown = (
+            files[0]
+            if len(files) == 1
+            else entity.path or f"{self.base}/{entity.name}/ ({len(files)} files)"
+        )
+        missing = [
+            column for column in entity.columns if self.header(entity, column, present) is None
+        ]
         for column in entity.required_columns:
+            if column in missing and entity.path is not None:
+                raise LandingError(
+                    f"online retail: {entity.path} has no column for {column} (expected one of"
+                    f" {', '.join(entity.header_names(column))}, case and spaces ignored). Its"
+                    f" columns are: {', '.join(all_columns)}. Use the 'Online Retail' or 'Online"
+                    " Retail II' layout."
+                )
             if column in missing:
                 raise LandingError(
                     f"raw contract: required column '{column}' is missing in {shown}. Its columns"
@@ -402,11 +487,16 @@ class Landing:
                 (csv_reader([file], encodings[file]), "row_number() over ()") for file in files
             ]
         for reader, row_number in batches:
-            names = {name.strip().lower(): name for name, _ in describe(self.con, reader)}
-            selected = ", ".join(
-                f"{quoted(names[column])} as {quoted(column)}"
+            names = {header_key(name, entity): name for name, _ in describe(self.con, reader)}
+            chosen = {
+                column: names[key]
                 for column in entity.columns
-                if column in names
+                if (key := self.header(entity, column, names)) is not None
+            }
+            selected = ", ".join(
+                (f"cast({quoted(name)} as varchar)" if entity.as_text else quoted(name))
+                + f" as {quoted(column)}"
+                for column, name in chosen.items()
             )
             self.con.execute(
                 f"insert into {target} by name select {selected + ', ' if selected else ''}"
@@ -442,6 +532,46 @@ def land(
         con.close()
 
 
+def land_online_retail(
+    database: str | Path,
+    path: str | Path,
+    csv_encoding: object = "auto",
+    schema: str = SOURCE_NAME,
+    log: Callable[[str], None] = print,
+) -> list[EntityLoad]:
+    """Lands the Online Retail file(s) at `path` (a file or glob) into `database`."""
+    entity = online_retail_entity(str(path))
+    con = connect(database)
+    try:
+        return Landing(con, "", csv_encoding, schema, log, {entity.name: entity}).run()
+    finally:
+        con.close()
+
+
+def land_source(values: Mapping[str, Any], log: Callable[[str], None] = print) -> list[EntityLoad]:
+    """Lands what the build's source_system reads (values: `settings`): the raw contract's files,
+    the Online Retail file, or nothing (shopify: the loader's tables are read where they are)."""
+    system = values["source_system"]
+    if system == "raw":
+        return land(
+            values["database"],
+            values["raw_data_path"],
+            values["csv_encoding"],
+            values["raw_schema"],
+            log,
+        )
+    if system == "online_retail":
+        return land_online_retail(
+            values["database"],
+            values["online_retail_path"],
+            values["csv_encoding"],
+            values["raw_schema"],
+            log,
+        )
+    log(f"landing: source_system is {system}; no file to land")
+    return []
+
+
 def project_vars(project_file: Path = ROOT / "dbt_project.yml") -> dict[str, Any]:
     """The vars of dbt_project.yml that are plain values (a Jinja expression such as
     raw_data_path's env_var() default is left to the environment, as dbt renders it)."""
@@ -461,7 +591,8 @@ def settings(
     project: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The loader's settings as dbt reads them: --vars (YAML or JSON) first, then the vars of
-    dbt_project.yml, then the environment (SEGMENT_RAW_DATA_PATH, DBT_DUCKDB_PATH)."""
+    dbt_project.yml, then the environment (SEGMENT_RAW_DATA_PATH, SEGMENT_ONLINE_RETAIL_PATH,
+    DBT_DUCKDB_PATH)."""
     given = yaml.safe_load(vars_text) if vars_text else {}
     if not isinstance(given, dict):
         raise LandingError(f"--vars must be a mapping of dbt vars, not {vars_text!r}")
@@ -470,6 +601,8 @@ def settings(
         "source_system": str(merged.get("source_system") or "raw").strip(),
         "raw_data_path": merged.get("raw_data_path")
         or environ.get("SEGMENT_RAW_DATA_PATH", "data/demo_store"),
+        "online_retail_path": merged.get("online_retail_path")
+        or environ.get("SEGMENT_ONLINE_RETAIL_PATH", ONLINE_RETAIL_DEFAULT_PATH),
         "csv_encoding": merged.get("csv_encoding") or "auto",
         "raw_schema": merged.get("raw_schema") or SOURCE_NAME,
         "database": environ.get("DBT_DUCKDB_PATH", "target/segment_warehouse.duckdb"),
@@ -479,8 +612,9 @@ def settings(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="segment-warehouse-land",
-        description="Land the raw-contract files (raw_data_path) in the warehouse's `raw` schema;"
-        " run it before `dbt build`. Reads only new and changed files.",
+        description="Land the raw-contract files (raw_data_path), or with source_system"
+        " online_retail the Online Retail file (online_retail_path), in the warehouse's `raw`"
+        " schema; run it before `dbt build`. Reads only new and changed files.",
     )
     parser.add_argument("--vars", help="the dbt vars of the build (raw_data_path, csv_encoding...)")
     parser.add_argument("--database", help="the DuckDB file (default: env DBT_DUCKDB_PATH)")
@@ -489,16 +623,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         values = settings(args.vars)
-        if values["source_system"] != "raw":
-            print(f"landing: source_system is {values['source_system']}; no raw file to land")
-            return 0
-        land(
-            args.database or values["database"],
-            args.raw_data_path or values["raw_data_path"],
-            args.csv_encoding or values["csv_encoding"],
-            values["raw_schema"],
-            log=lambda line: print(line, flush=True),
-        )
+        values["database"] = args.database or values["database"]
+        values["raw_data_path"] = args.raw_data_path or values["raw_data_path"]
+        values["csv_encoding"] = args.csv_encoding or values["csv_encoding"]
+        land_source(values, log=lambda line: print(line, flush=True))
     except (LandingError, duckdb.Error) as error:
         print(f"segment-warehouse-land: {error}", file=sys.stderr, flush=True)
         return 1

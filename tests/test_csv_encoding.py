@@ -1,5 +1,5 @@
-"""CSV files in other encodings than UTF-8 (var csv_encoding; segment_warehouse/landing.py for the
-raw contract, macros/file_readers.sql for Online Retail).
+"""CSV files in other encodings than UTF-8 (var csv_encoding; segment_warehouse/landing.py, for the
+raw contract and the Online Retail file).
 
 Exports from spreadsheets on Windows are often Latin-1 (ISO-8859-1), which DuckDB refuses to read
 as UTF-8. With `csv_encoding: auto` each file is read as UTF-8 when every line of it is UTF-8

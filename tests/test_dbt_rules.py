@@ -44,7 +44,7 @@ def test_root_models_read_sources() -> None:
     assert not _violates(rule, _model(path, "stg_shop__orders", ["model.segment_warehouse.x"]))
     assert _violates(rule, _model(path, "stg_shop__orders", ["seed.segment_warehouse.rates"]))
     assert _violates(rule, _model(path, "stg_shop__orders", []))
-    assert not _violates(rule, _model(path, "stg_shop__orders", [], meta={"reads_files": "why"}))
+    assert _violates(rule, _model(path, "stg_shop__orders", [], meta={"reads_files": "why"}))
 
 
 def test_names_follow_the_layer() -> None:

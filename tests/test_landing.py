@@ -23,7 +23,9 @@ from segment_warehouse.landing import (
     LandingError,
     csv_encoding_setting,
     land,
+    land_online_retail,
     main,
+    online_retail_entity,
     project_vars,
     raw_contract,
     settings,
@@ -69,9 +71,11 @@ def test_the_contract_is_declared_once_in_the_source_yaml() -> None:
             column.get("data_type") and column.get("description") for column in table["columns"]
         )
         assert table["meta"]["dagster"]["asset_key"] == ["raw", table["name"]]
-    # the Dagster landing asset makes one asset per entity, keyed as the source's meta says
+    # the Dagster landing asset makes one asset per entity, keyed as the source's meta says, and
+    # one for the Online Retail lines (source online_retail)
     keys = {tuple(key.path) for key in raw_landing.keys}
-    assert keys == {entity.asset_key for entity in contract.values()}
+    assert keys == {entity.asset_key for entity in contract.values()} | {("raw", "online_retail")}
+    assert online_retail_entity("x.csv").asset_key == ("raw", "online_retail")
 
 
 def test_landing_keeps_file_row_and_raw_text(tmp_path: Path) -> None:
@@ -162,8 +166,76 @@ def test_csv_encoding_var(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 def test_other_source_systems_land_nothing(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    assert main(["--database", str(db), "--vars", '{"source_system": "online_retail"}']) == 0
+    assert main(["--database", str(db), "--vars", '{"source_system": "shopify"}']) == 0
     assert not db.exists()
+
+
+def test_online_retail_lands_either_layout_as_text(tmp_path: Path) -> None:
+    """Online Retail (II) as CSV sheets in Latin-1 with headers 'Customer ID' and 'Price', and the
+    first layout as Parquet with a float customer id: every value lands as text, under the
+    source's names, with file and row."""
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    header = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
+    (sheets / "online_retail_II_1.csv").write_bytes(
+        (
+            header + "489434,85048,CAFÉ LIGHT,12,12/1/2009 07:45,6.95,13085.0,United Kingdom\n"
+        ).encode("latin-1")
+    )
+    (sheets / "online_retail_II_2.csv").write_text(
+        header + "C489449,22087,PAPER BUNTING,-12,12/1/2009 10:33,2.95,16321,Australia\n"
+        "489450,22088,PAPER,1,12/1/2009 10:34,1.00,,Australia\n"
+    )
+    db = tmp_path / "w.duckdb"
+    lines: list[str] = []
+    loads = land_online_retail(db, sheets / "online_retail_II_*.csv", log=lines.append)
+    assert [(load.entity, load.files, load.rows_landed) for load in loads] == [
+        ("online_retail_lines", 2, 3)
+    ]
+    assert _rows(
+        db,
+        "select invoice_no, description, unit_price, customer_id, _source_row"
+        " from raw.online_retail_lines order by _source_file, _source_row",
+    ) == [
+        ("489434", "CAFÉ LIGHT", "6.95", "13085.0", 1),
+        ("C489449", "PAPER BUNTING", "2.95", "16321", 1),
+        ("489450", "PAPER", "1.00", None, 2),
+    ]
+    assert any("online_retail_II_1.csv is not UTF-8" in line for line in lines), lines
+    # nothing new: nothing read again
+    again = land_online_retail(db, sheets / "online_retail_II_*.csv", log=lines.append)
+    assert (again[0].new_or_changed, again[0].rows_landed) == (0, 0)
+
+    parquet = tmp_path / "online_retail.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "copy (select '536365' as InvoiceNo, '85123A' as StockCode, 'HOLDER' as Description,"
+        " 6 as Quantity, timestamp '2010-12-01 08:26:00' as InvoiceDate, 2.55 as UnitPrice,"
+        f" 17850.0 as CustomerID, 'United Kingdom' as Country) to '{parquet}' (format parquet)"
+    )
+    db2 = tmp_path / "w2.duckdb"
+    land_online_retail(db2, parquet, log=lines.append)
+    assert _rows(db2, "select * exclude (_source_fingerprint) from raw.online_retail_lines") == [
+        (
+            "536365", "85123A", "HOLDER", "6", "2010-12-01 08:26:00", "2.55", "17850.0",
+            "United Kingdom", str(parquet), 1,
+        )
+    ]  # fmt: skip
+
+
+def test_online_retail_errors_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(LandingError, match=r"is a spreadsheet.*Save each sheet as CSV"):
+        land_online_retail(tmp_path / "a.duckdb", tmp_path / "Online Retail.xlsx")
+    with pytest.raises(LandingError, match=r"file '.*nothing_here.csv' not found"):
+        land_online_retail(tmp_path / "a.duckdb", tmp_path / "nothing_here.csv")
+    odd = tmp_path / "odd.csv"
+    odd.write_text(
+        "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Country\n1,2,3,4,5,6,7\n"
+    )
+    with pytest.raises(
+        LandingError, match=r"has no column for customer_id \(expected one of customerid"
+    ):
+        land_online_retail(tmp_path / "a.duckdb", odd)
 
 
 def test_changed_column_types_reload_every_file(tmp_path: Path) -> None:
@@ -219,8 +291,8 @@ def _materialize_landing(run_config: dict) -> dg.ExecuteInProcessResult:
 def test_dagster_landing_reads_the_builds_vars(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The landing op gets the dbt vars of the build job's run config: an Online Retail (or
-    Shopify) build lands nothing and does not need a raw export; a raw build's raw_data_path and
+    """The landing op gets the dbt vars of the build job's run config: an Online Retail build
+    lands the Online Retail file and does not need a raw export; a raw build's raw_data_path and
     csv_encoding reach it. The run config is the real build job's (validated against it)."""
     db = tmp_path / "w.duckdb"
     monkeypatch.setenv("DBT_DUCKDB_PATH", str(db))
@@ -242,12 +314,14 @@ def test_dagster_landing_reads_the_builds_vars(
     result = _materialize_landing(online_retail)
     assert result.success
     materialized = result.asset_materializations_for_node(LANDING_OP_NAME)
-    assert len(materialized) == len(RAW_ENTITIES)
+    landed = {tuple(event.asset_key.path): event.metadata for event in materialized}
+    assert len(landed) == len(RAW_ENTITIES) + 1
+    assert landed.pop(("raw", "online_retail"))["rows_landed"].value == 541_909
     assert all(
-        event.metadata["skipped"].value == "source_system is online_retail: no raw file to land"
-        for event in materialized
+        metadata["skipped"].value == "source_system is online_retail: nothing to land here"
+        for metadata in landed.values()
     )
-    assert not db.exists()
+    assert _rows(db, "select count(*) from raw.online_retail_lines") == [(541_909,)]
 
     # without the vars the landing looks for the export, and says which file is missing
     failed = _materialize_landing(build_run_config("2011-12-09"))

@@ -1,9 +1,8 @@
 """The conventions of this dbt project, as dbt-score rules (`make lint` runs them; the namespace is
 set in pyproject.toml, `[tool.dbt-score]`).
 
-- Root models read sources: a model that reads no other model reads at least one `source()`.
-  A model that still reads files from Jinja says so with `meta.reads_files` (the reason); the
-  rule lists those as they are, and the raw-contract loader of issue 14 takes them off the list.
+- Root models read sources: a model that reads no other model reads at least one `source()`
+  (no model reads files: segment-warehouse-land lands them first).
 - Names follow the layer: `stg_<source>__<entity>` (and the `base_` / `ingest_` models beside
   them) under staging/, `int_` under intermediate/, no layer prefix under marts/.
 - Every source table and every column of a source is described (built-in rules describe models
@@ -31,8 +30,6 @@ def root_models_read_sources(model: Model) -> RuleViolation | None:
     if any(node.startswith(("model.", "snapshot.")) for node in nodes):
         return None
     if any(node.startswith("source.") for node in nodes):
-        return None
-    if model.meta.get("reads_files"):
         return None
     return RuleViolation(
         message="Root model reads no source(): declare the table it reads as a dbt source."

@@ -1,8 +1,31 @@
-{%- set reader = read_online_retail() %}
+-- Every line of the Online Retail file(s) as segment-warehouse-land landed them (every value as
+-- text, either layout), parsed and tagged with its data-quality failure.
 with
 
 source as (
-    {{ reader }}
+    select
+        invoice_no,
+        stock_code,
+        description,
+        quantity,
+        invoice_date,
+        unit_price,
+        customer_id,
+        country,
+        _source_file,
+        _source_row
+    from {{ online_retail_lines() }} as lines
+),
+
+date_order as (
+    -- Text dates are month-first (US) unless one starts with a number above 12 (day-first): one
+    -- choice for all the files together (a glob of both sheets of Online Retail II).
+    select
+        coalesce(
+            bool_or(try_cast(regexp_extract(invoice_date, '^\s*([0-9]{1,2})[/.-]', 1) as integer) > 12),
+            false
+        ) as is_day_first
+    from source
 ),
 
 parsed as (
@@ -11,7 +34,7 @@ parsed as (
         {{ clean_text('source.stock_code') }} as stock_code,
         {{ clean_text('source.description') }} as description,
         {{ parse_decimal('source.quantity', 18, 4) }} as quantity,
-        {{ parse_online_retail_date('source.invoice_date', reader) }} as invoiced_at,
+        {{ parse_online_retail_date('source.invoice_date', 'date_order.is_day_first') }} as invoiced_at,
         {{ parse_decimal('source.unit_price', 18, 4) }} as unit_price,
         -- Customer numbers arrive as 17850, 17850.0 or '17850': written as an integer.
         cast(cast({{ parse_double('source.customer_id') }} as bigint) as varchar) as contact_id,
@@ -27,6 +50,7 @@ parsed as (
             order by source._source_file, source._source_row
         ) as copy_number
     from source
+    cross join date_order
 ),
 
 line_checked as (

@@ -1,9 +1,12 @@
 """Shared helpers and fixtures: build the dbt project into a throwaway DuckDB file and compare
 its marts with the pandas reference (``tests/reference/segments.py``).
 
-A dbt build costs ~10-20 s (interpreter start, parse, run), so every warehouse is built once per
-session or module, and builds run in the background on a small pool (``builds`` fixture): a test
-module submits all of its builds up front and each test waits only for the one it reads.
+A dbt build costs ~10-20 s (parse, run), so every warehouse is built once per session or module,
+and builds run in the background on a small pool (``builds`` fixture): a test module submits all of
+its builds up front and each test waits only for the one it reads. Builds run in long-lived build
+workers (``tests/dbt_worker.py``: the loader and dbt in process, imported once, the last parse of
+the project reused when the vars are the same); ``SEGMENT_TEST_DBT_WORKER=0`` runs the commands
+instead.
 
 Helpers (import them with ``from conftest import ...``):
 
@@ -288,9 +291,23 @@ def run_build(
     if all_vars:
         land_command += ["--vars", json.dumps(all_vars)]
     began = time.perf_counter()
+    steps = [command] if source is None else [land_command, command]
+    returncode, output = _run_steps(steps, env, timeout)
+    result = BuildResult(db_path, returncode, output, time.perf_counter() - began, command)
+    BUILD_LOG.append((tmp.name, result.seconds, result.returncode))
+    return result
+
+
+def _run_steps(steps: list[list[str]], env: dict[str, str], timeout: int) -> tuple[int, str]:
+    """Runs the commands one after the other until one fails: (its exit code, what they printed).
+    By default in a build worker (tests/dbt_worker.py: dbt and the loader in process, imported
+    once per worker); with SEGMENT_TEST_DBT_WORKER=0 as the commands themselves."""
+    if os.environ.get("SEGMENT_TEST_DBT_WORKER", "1") != "0":
+        return _WORKERS.run(steps, env, timeout)
     output = ""
+    returncode = 0
     try:
-        for step in (command,) if source is None else (land_command, command):
+        for step in steps:
             completed = subprocess.run(
                 step,
                 cwd=ROOT,
@@ -307,9 +324,76 @@ def run_build(
     except subprocess.TimeoutExpired as error:
         returncode = -1
         output += f"{error.stdout or ''}{error.stderr or ''}\n[timed out after {timeout}s]"
-    result = BuildResult(db_path, returncode, output, time.perf_counter() - began, command)
-    BUILD_LOG.append((tmp.name, result.seconds, result.returncode))
-    return result
+    return returncode, output
+
+
+class _BuildWorkers:
+    """Idle build workers (tests/dbt_worker.py), one taken per build: a thread that builds uses
+    one of its own, so builds in parallel run in separate processes, as the commands would."""
+
+    STEP_NAMES = {"dbt": "dbt", "segment-warehouse-land": "land"}
+
+    def __init__(self) -> None:
+        self._idle: list[subprocess.Popen[str]] = []
+        self._lock = threading.Lock()
+
+    def _start(self, env: dict[str, str]) -> subprocess.Popen[str]:
+        python = Path(_dbt_executable()).with_name("python")
+        return subprocess.Popen(
+            [str(python), str(ROOT / "tests" / "dbt_worker.py")],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+
+    def run(self, steps: list[list[str]], env: dict[str, str], timeout: int) -> tuple[int, str]:
+        request = {
+            "env": env,
+            "steps": [[self.STEP_NAMES[Path(step[0]).name], step[1:]] for step in steps],
+        }
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None or worker.poll() is not None:
+            worker = self._start(env)
+        answer: list[str] = []
+        reader = threading.Thread(target=lambda: answer.append(worker.stdout.readline()))
+        try:
+            worker.stdin.write(json.dumps(request) + "\n")
+            worker.stdin.flush()
+            reader.start()
+            reader.join(timeout)
+        except BrokenPipeError:
+            pass
+        if not answer or not answer[0]:
+            worker.kill()
+            worker.wait()
+            if reader.is_alive():
+                return -1, f"[timed out after {timeout}s]"
+            return -1, f"[the build worker died (exit {worker.returncode})]"
+        with self._lock:
+            self._idle.append(worker)
+        reply = json.loads(answer[0])
+        return reply["returncode"], reply["output"]
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._idle = self._idle, []
+        for worker in workers:
+            worker.stdin.close()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+_WORKERS = _BuildWorkers()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _WORKERS.close()
 
 
 #: (folder name, seconds, exit code) of every build of the session, for the terminal summary.

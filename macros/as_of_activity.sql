@@ -16,7 +16,10 @@
 with
 
 email_events as not materialized (
-    select * from {{ ref('stg_raw__email_events') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__email_events') }}
+    where dq_failure is null
 ),
 
 events_as_of as not materialized (
@@ -116,11 +119,17 @@ select * from final
 with
 
 web_events as (
-    select * from {{ ref('stg_raw__web_events') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__web_events') }}
+    where dq_failure is null
 ),
 
 email_events as (
-    select * from {{ ref('stg_raw__email_events') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__email_events') }}
+    where dq_failure is null
 ),
 
 weights as (
@@ -202,11 +211,17 @@ select * from per_contact
 with
 
 web_events as (
-    select * from {{ ref('stg_raw__web_events') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__web_events') }}
+    where dq_failure is null
 ),
 
 carts as (
-    select * from {{ ref('stg_raw__carts') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__carts') }}
+    where dq_failure is null
 ),
 
 recent_events as (

@@ -1,10 +1,11 @@
 {#-
     Helpers that let every staging model keep the rows it cannot use instead of dropping them.
-    A base model (staging/*/base, a view) tags each raw row with the first failed row check
-    (`dq_failure`: {reason, column}) and the optional columns whose values could not be read and
-    were emptied (`dq_emptied_columns`). A small `<base>_duplicates` table lists the usable rows
-    that lose to a later copy of their key. Staging keeps the clean rows; the mart
-    data_quality_issues keeps the others, with the raw row (as JSON, built only for them).
+    Every landed row is tagged with the first failed check (`dq_failure`: {reason, column_name})
+    and the optional columns whose values could not be read and were emptied
+    (`dq_emptied_columns`): for the raw contract in the stg_raw__<entity> views (which also mark a
+    row that a later copy of its key replaces as duplicate_key), for the other sources in their
+    base views. Consumers read the usable rows; the mart data_quality_issues keeps the others,
+    with the raw row (as JSON, built only for them).
 -#}
 
 {% macro dq_first_failure(checks) -%}
@@ -32,76 +33,6 @@
             else cast([] as varchar [])
         end
     {%- endif -%}
-{%- endmacro %}
-
-{% macro dq_duplicates(entity, keys, order_by) -%}
-    {#-
-        The body of a `base_raw__<entity>_duplicates` model: the usable rows that lose to another
-        usable row with the same key (the latest by `order_by` wins, ties go to the later row in
-        file order). keys: the key columns. The ingest table marks, for every key held by two or
-        more rows, at least one of them (`key_seen_before`, see macros/ingest.sql); only the rows of
-        those keys are ranked, so no aggregate, window or join runs over the whole entity.
-    -#}
-    {%- set base_model = 'base_raw__' ~ entity -%}
-    with
-
-    repeated_keys as (
-        -- A hash collision only adds candidates; the ranking below partitions by the key itself.
-        select distinct key_hash
-        from {{ ref('ingest_raw__' ~ entity) }}
-        where key_seen_before
-    ),
-
-    candidates as (
-        select
-            base.record_key,
-            base._source_file,
-            base._source_row,
-            base.dq_emptied_columns,
-            base.raw_row,
-            row_number() over (
-                partition by {% for column in keys %}base.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
-                order by {{ order_by }}, base._source_file desc, base._source_row desc
-            ) as duplicate_rank
-        from {{ ref(base_model) }} as base
-        semi join repeated_keys
-            on base.key_hash = repeated_keys.key_hash
-        where base.dq_failure is null
-    ),
-
-    final as (
-        select
-            record_key,
-            '{{ keys | join(', ') }}' as key_columns,
-            _source_file,
-            _source_row,
-            dq_emptied_columns,
-            to_json(raw_row) as raw_row
-        from candidates
-        where duplicate_rank > 1
-    )
-
-    select * from final
-{%- endmacro %}
-
-{% macro dq_ingested_columns(entity, raw_types, raw_sources={}) -%}
-    {#- The columns every raw-contract base model ends with (over an ingest table's columns). -#}
-    dq_failure,
-    dq_emptied_columns,
-    _source_file,
-    _source_row,
-    {{ ingest_raw_row(entity, none, raw_types, raw_sources) }} as raw_row
-{%- endmacro %}
-
-{% macro dq_usable_rows(base_model, duplicates_model) -%}
-    {#- The rows of `base_model` that staging keeps: no failed check, not a dropped duplicate. -#}
-    select base.*
-    from {{ ref(base_model) }} as base
-    anti join {{ ref(duplicates_model) }} as duplicates
-        on
-            base._source_file = duplicates._source_file
-            and base._source_row = duplicates._source_row
-    where base.dq_failure is null
 {%- endmacro %}
 
 {% macro log_data_quality_summary(results) -%}

@@ -1,9 +1,9 @@
 {#-
-    Incremental ingestion of the raw contract (models/staging/raw/ingest), from the landing tables
+    Incremental ingestion of the raw contract (models/staging/raw/base), from the landing tables
     segment-warehouse-land fills (dbt source `raw`, one table per entity, each row with its file,
     row and file fingerprint).
 
-    An `ingest_raw__<entity>` model is an incremental table holding every raw row of the entity,
+    A `base_raw__<entity>` model is an incremental table holding every raw row of the entity,
     parsed, with the checks that need nothing but the row itself (`dq_row_failure`,
     `dq_emptied_columns`). Each build reads only the landed files it has not ingested yet: a
     file is known by its fingerprint (path, size, modification time, set by the loader) and by the
@@ -13,7 +13,7 @@
     again. `dbt build --full-refresh` reads everything.
 
     The checks that look at other entities (unknown contact, unknown order, exchange rate) and the
-    choice between duplicate rows run at read time, in the base views, so they always follow the
+    choice between duplicate rows run at read time, in the stg_raw__<entity> views, so they always follow the
     latest contacts and orders.
 
     What a row keeps of its raw values: only those the parsed value cannot give back
@@ -22,7 +22,7 @@
 
     Duplicate keys: `key_seen_before` is true on a row whose key was already ingested, or repeats
     within its batch. For every key held by two or more rows, the row ingested last carries it,
-    so the rows to rank are found without aggregating the whole entity (see dq_duplicates).
+    so the rows to rank are found without aggregating the whole entity (see the duplicates CTE of stg_raw__<entity>).
 -#}
 
 {% macro ingest_config(entity) -%}
@@ -214,11 +214,11 @@
 {% macro ingested_raw_types(entity) -%}
     {#-
         {contract column: type of its raw_<column> in the ingest table}: the types the raw values
-        were stored with, read from the table (the base views do not look at the files).
+        were stored with, read from the table (the stg_raw views do not look at the files).
     -#}
     {%- set types = {} -%}
     {%- if execute -%}
-        {%- set relation = load_relation(ref('ingest_raw__' ~ entity)) -%}
+        {%- set relation = load_relation(ref('base_raw__' ~ entity)) -%}
         {%- if relation is not none -%}
             {%- for column in adapter.get_columns_in_relation(relation) if column.name.startswith('raw_') -%}
                 {%- do types.update({column.name[4:]: column.dtype}) -%}

@@ -26,8 +26,8 @@ AS_OF_DATE_ENV = "SEGMENT_AS_OF_DATE"
 AUTOMATION_AS_OF_ENV = "SEGMENT_AUTOMATION_AS_OF"
 
 # Raw-contract entities, as dbt source `raw` declares them (models/staging/raw/_raw__sources.yml):
-# the models read them through source(), whose meta.dagster asset keys put the landed tables
-# (orchestration/landing.py, which lands the Online Retail file too) upstream of them.
+# the base_raw__<entity> models read them through source(), whose meta.dagster asset keys put the
+# landed tables (orchestration/landing.py, which lands the Online Retail file too) upstream of them.
 RAW_ENTITIES = tuple(raw_contract())
 
 #: The Shopify tables a loader keeps up to date (source_system: shopify): dbt's source `shopify`

@@ -1,4 +1,4 @@
-"""Incremental ingestion (segment-warehouse-land, then models/staging/raw/ingest and
+"""Incremental ingestion (segment-warehouse-land, then models/staging/raw/base and
 macros/ingest.sql): a build reads only the raw files that are new or changed, and the warehouse
 it leaves is identical to a build from an empty warehouse over the same files.
 
@@ -181,14 +181,15 @@ def test_day_two_changes_are_applied(states: dict[str, object]) -> None:
     # the removed email-events file took its rows with it
     files = {
         row[0]
-        for row in query(db, "select distinct _source_file from staging.ingest_raw__email_events")
+        for row in query(db, "select distinct _source_file from staging.base_raw__email_events")
     }
     assert files == {str(p) for p in sorted((store / "email_events").glob("*.parquet"))}
     # the replaced orders file: one order gone, one with its new status
     orders = dict(
         query(
             db,
-            "select order_id, status from staging.stg_raw__orders where order_id in (?, ?)",
+            "select order_id, status from staging.stg_raw__orders"
+            " where order_id in (?, ?) and dq_failure is null",
             [states["status_changed"], states["removed"]],
         )
     )
@@ -201,7 +202,10 @@ def test_day_two_changes_are_applied(states: dict[str, object]) -> None:
         [f"%{LATE_CONTACT}%"],
     ) == [(0,)]
     assert query(
-        db, "select count(*) from staging.stg_raw__web_events where contact_id = ?", [LATE_CONTACT]
+        db,
+        "select count(*) from staging.stg_raw__web_events"
+        " where contact_id = ? and dq_failure is null",
+        [LATE_CONTACT],
     ) == [(3,)]
     # the later copy of an ingested event wins; the earlier one is reported as a duplicate
     duplicates = query(
@@ -232,7 +236,7 @@ def test_full_refresh_reads_every_file_again(states: dict[str, object], tmp_path
         work,
         with_tests=False,
         keep_warehouse=True,
-        extra_args=["--full-refresh", "--select", "path:models/staging/raw/ingest"],
+        extra_args=["--full-refresh", "--select", "path:models/staging/raw/base"],
     )
     result.check()
     # no ingest model compares fingerprints on a full refresh (the loader's own `landing ...`
@@ -240,9 +244,9 @@ def test_full_refresh_reads_every_file_again(states: dict[str, object], tmp_path
     assert _ingest_lines(result.output) == {}
     counts = query(
         result.db_path,
-        "select count(*), count(distinct _source_file) from staging.ingest_raw__web_events",
+        "select count(*), count(distinct _source_file) from staging.base_raw__web_events",
     )
     assert counts == query(
         states["fresh"].db_path,
-        "select count(*), count(distinct _source_file) from staging.ingest_raw__web_events",
+        "select count(*), count(distinct _source_file) from staging.base_raw__web_events",
     )

@@ -131,11 +131,11 @@ def test_definitions_load_with_an_asset_per_dbt_node() -> None:
     assert "assert_focus_segments_follow_the_rules" in data_tests
     assert data_tests <= check_names, sorted(data_tests - check_names)
     assert "customer_segments_not_empty" in check_names
-    # The raw files feed the ingest tables, which alone read them.
-    contacts = graph.get(dg.AssetKey(["staging", "ingest_raw__contacts"]))
+    # The raw files feed the base tables, which alone read them.
+    contacts = graph.get(dg.AssetKey(["staging", "base_raw__contacts"]))
     assert dg.AssetKey(["raw", "contacts"]) in contacts.parent_keys
-    base = graph.get(dg.AssetKey(["staging", "base_raw__contacts"]))
-    assert dg.AssetKey(["staging", "ingest_raw__contacts"]) in base.parent_keys
+    staged = graph.get(dg.AssetKey(["staging", "stg_raw__contacts"]))
+    assert dg.AssetKey(["staging", "base_raw__contacts"]) in staged.parent_keys
     # A shop's own tables (dbt source shopify, asset keys from meta.dagster) feed its base models.
     orders = graph.get(dg.AssetKey(["staging", "base_shopify__orders"]))
     assert dg.AssetKey(["shopify", "order"]) in orders.parent_keys

@@ -16,11 +16,17 @@ orders as (
 ),
 
 order_items as (
-    select * from {{ ref('stg_raw__order_items') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__order_items') }}
+    where dq_failure is null
 ),
 
 products as (
-    select * from {{ ref('stg_raw__products') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__products') }}
+    where dq_failure is null
 ),
 
 valid_orders as (

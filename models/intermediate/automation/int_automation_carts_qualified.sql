@@ -10,7 +10,10 @@ contacts as (
 ),
 
 carts as (
-    select * from {{ ref('stg_raw__carts') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__carts') }}
+    where dq_failure is null
 ),
 
 valid_orders as (

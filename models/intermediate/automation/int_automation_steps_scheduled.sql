@@ -22,7 +22,10 @@ engagement as (
 ),
 
 web_events as (
-    select * from {{ ref('stg_raw__web_events') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__web_events') }}
+    where dq_failure is null
 ),
 
 app_users as (

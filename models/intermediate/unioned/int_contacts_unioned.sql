@@ -3,7 +3,10 @@
 with
 
 raw_contacts as (
-    select * from {{ ref('stg_raw__contacts') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__contacts') }}
+    where dq_failure is null
 ),
 
 online_retail_contacts as (

@@ -2,7 +2,10 @@
 with
 
 raw_orders as (
-    select * from {{ ref('stg_raw__orders') }}
+    -- The usable rows, with the entity's columns only (not the verdict's).
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref('stg_raw__orders') }}
+    where dq_failure is null
 ),
 
 online_retail_orders as (

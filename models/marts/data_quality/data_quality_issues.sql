@@ -1,24 +1,26 @@
 -- Every raw row that could not be used as it was: rejected rows and emptied values, with the
 -- reason and the raw row, so nothing is dropped silently.
+{#- (entity, the model that gives every landed row its verdict). The raw contract's stg_raw views
+    also mark a row that a later copy of its key replaces (duplicate_key). -#}
 {%- set entities = [
-    ('contacts', 'base_raw__contacts', 'base_raw__contacts_duplicates'),
-    ('orders', 'base_raw__orders', 'base_raw__orders_duplicates'),
-    ('refunds', 'base_raw__refunds', 'base_raw__refunds_duplicates'),
-    ('order_items', 'base_raw__order_items', 'base_raw__order_items_duplicates'),
-    ('products', 'base_raw__products', 'base_raw__products_duplicates'),
-    ('carts', 'base_raw__carts', 'base_raw__carts_duplicates'),
-    ('web_events', 'base_raw__web_events', 'base_raw__web_events_duplicates'),
-    ('email_events', 'base_raw__email_events', 'base_raw__email_events_duplicates'),
-    ('online_retail_lines', 'base_online_retail__lines', none),
-    ('shopify_customers', 'base_shopify__customers', none),
-    ('shopify_orders', 'base_shopify__orders', none),
-    ('shopify_refunds', 'base_shopify__refunds', none),
-    ('shopify_refund_lines', 'base_shopify__refund_lines', none),
+    ('contacts', 'stg_raw__contacts'),
+    ('orders', 'stg_raw__orders'),
+    ('refunds', 'stg_raw__refunds'),
+    ('order_items', 'stg_raw__order_items'),
+    ('products', 'stg_raw__products'),
+    ('carts', 'stg_raw__carts'),
+    ('web_events', 'stg_raw__web_events'),
+    ('email_events', 'stg_raw__email_events'),
+    ('online_retail_lines', 'base_online_retail__lines'),
+    ('shopify_customers', 'base_shopify__customers'),
+    ('shopify_orders', 'base_shopify__orders'),
+    ('shopify_refunds', 'base_shopify__refunds'),
+    ('shopify_refund_lines', 'base_shopify__refund_lines'),
 ] %}
 
 with
 
-{% for entity, model, duplicates in entities %}
+{% for entity, model in entities %}
 {{ entity }}_flagged_rows as (
     -- Which rows have a failed check or an emptied value, from the few columns the checks need.
     select
@@ -30,8 +32,10 @@ with
 
 {{ entity }}_checked as (
     -- Only those rows are then read whole; the raw row becomes JSON only for them. (Filtering the
-    -- whole rows instead makes every column of every row travel through the checks' joins.)
+    -- whole rows instead makes every column of every row travel through the checks' joins.) A
+    -- duplicate (dq_failure duplicate_key) is reported once, not for its emptied values as well.
     select
+        '{{ entity }}' as entity,
         checked_row.record_key,
         checked_row.dq_failure,
         checked_row.dq_emptied_columns,
@@ -45,41 +49,10 @@ with
             and checked_row._source_row = flagged_rows._source_row
 ),
 
-{{ entity }}_flagged as (
-    select
-        '{{ entity }}' as entity,
-        flagged_row.*
-    from {{ entity }}_checked as flagged_row
-    {%- if duplicates %}
-    -- A dropped duplicate is reported once, as a duplicate, not for its emptied values.
-    where
-        flagged_row.dq_failure is not null
-        or not exists (
-            select 1
-            from {{ ref(duplicates) }} as dropped
-            where
-                flagged_row._source_file = dropped._source_file
-                and flagged_row._source_row = dropped._source_row
-        )
-
-    union all
-
-    select
-        '{{ entity }}' as entity,
-        record_key,
-        { 'reason': 'duplicate_key', 'column_name': key_columns } as dq_failure,
-        dq_emptied_columns,
-        _source_file,
-        _source_row,
-        raw_row
-    from {{ ref(duplicates) }}
-    {%- endif %}
-),
-
 {% endfor %}
 flagged as (
-    {%- for entity, model, duplicates in entities %}
-    select * from {{ entity }}_flagged
+    {%- for entity, model in entities %}
+    select * from {{ entity }}_checked
     {%- if not loop.last %}
     union all
     {%- endif %}

@@ -1,23 +1,89 @@
--- The usable carts of the raw contract: parsed, deduplicated; the rest is in data_quality_issues.
--- A view: its one reader (int_web_events_aggregated_to_contacts) wants only the funnel window's
--- carts, and that filter reaches the ingest table through the view's checks.
-{{ config(materialized='view') }}
-
+-- Every landed carts row with its verdict: the base table's rows (parsed, row checks) and the
+-- check that its contact is known, the choice between rows with the same key, and the raw row.
+-- dq_failure is null on a usable row; else it gives the reason and column ({reason, column_name};
+-- a row replaced by a later copy of its key is reason duplicate_key). Consumers read the usable
+-- rows (`where dq_failure is null`); data_quality_issues reads the others.
+{%- set raw_types = ingested_raw_types('carts') %}
 with
 
-checked as (
-    {{ dq_usable_rows('base_raw__carts', 'base_raw__carts_duplicates') }}
+ingested as (
+    select * from {{ ref('base_raw__carts') }}
 ),
 
-usable as (
+contacts as (
+    select contact_id
+    from {{ ref('stg_raw__contacts') }}
+    where dq_failure is null
+),
+
+checked as not materialized (
+    -- Not materialized: the duplicate ranking reads it again, for the repeated keys only.
     select
-        cart_id,
-        contact_id,
-        created_at,
-        updated_at,
-        value_net,
-        order_id
+        ingested.*,
+        coalesce(
+            ingested.dq_row_failure,
+            {{ dq_first_failure([
+                ("ingested.contact_id is not null and contacts.contact_id is null", 'unknown_contact', 'contact_id'),
+            ]) }}
+        ) as dq_failure
+    from ingested
+    left join contacts
+        on ingested.contact_id = contacts.contact_id
+),
+
+repeated_keys as (
+    -- The keys held by two or more rows: the base table marks at least one row of each
+    -- (key_seen_before), so only the rows of those keys are ranked, never the whole entity.
+    select distinct key_hash
+    from {{ ref('base_raw__carts') }}
+    where key_seen_before
+),
+
+duplicates as (
+    -- The usable rows that another usable row with the same key replaces:
+    -- the row with the latest updated_at (else created_at) is kept, ties go to the later row in file order.
+    -- A hash collision only adds candidates: the window partitions by the key itself.
+    select
+        checked._source_file,
+        checked._source_row
     from checked
+    semi join repeated_keys
+        on checked.key_hash = repeated_keys.key_hash
+    where checked.dq_failure is null
+    qualify row_number() over (
+        partition by checked.cart_id
+        order by
+            coalesce(checked.updated_at, checked.created_at) desc nulls last,
+            checked._source_file desc,
+            checked._source_row desc
+    ) > 1
+),
+
+final as (
+    select
+        checked.cart_id,
+        checked.contact_id,
+        checked.created_at,
+        checked.updated_at,
+        checked.value_net,
+        checked.order_id,
+        coalesce(
+            checked.dq_failure,
+            case
+                when duplicates._source_row is not null
+                    then { 'reason': 'duplicate_key', 'column_name': 'cart_id' }
+            end
+        ) as dq_failure,
+        checked.dq_emptied_columns,
+        checked.cart_id as record_key,
+        checked._source_file,
+        checked._source_row,
+        {{ ingest_raw_row('carts', 'checked', raw_types) }} as raw_row
+    from checked
+    left join duplicates
+        on
+            checked._source_file = duplicates._source_file
+            and checked._source_row = duplicates._source_row
 )
 
-select * from usable
+select * from final

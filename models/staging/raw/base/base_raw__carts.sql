@@ -1,43 +1,44 @@
--- Every raw carts row with its data-quality failure: the ingested row (row checks) plus the
--- checks against other entities, run at read time. Read by stg_raw__carts (usable rows) and
--- data_quality_issues (the others).
-{%- set raw_types = ingested_raw_types('carts') %}
-with
-
-ingested as (
-    select * from {{ ref('ingest_raw__carts') }}
-),
-
-contacts as (
-    select contact_id from {{ ref('stg_raw__contacts') }}
+-- Every raw carts row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('carts') }}
+{%- set raw_types = raw_column_types('carts') %}
+{%- set keys = [('cart_id', clean_text('source.raw_cart_id'))] %}
+{%- set rules %}
+parsed as (
+    select
+        {{ clean_text('source.raw_cart_id') }} as cart_id,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        {{ parse_timestamp('source.raw_created_at', raw_types.get('created_at')) }} as created_at,
+        {{ parse_timestamp('source.raw_updated_at', raw_types.get('updated_at')) }} as updated_at,
+        {{ parse_decimal('source.raw_value_net') }} as value_net,
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ raw_columns('carts', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
 ),
 
 checked as (
     select
-        ingested.*,
-        coalesce(
-            ingested.dq_row_failure,
-            {{ dq_first_failure([
-                ("ingested.contact_id is not null and contacts.contact_id is null", 'unknown_contact', 'contact_id'),
-            ]) }}
-        ) as dq_failure
-    from ingested
-    left join contacts
-        on ingested.contact_id = contacts.contact_id
-),
-
-final as (
-    select
-        cart_id,
-        contact_id,
-        created_at,
-        updated_at,
-        value_net,
-        order_id,
-        cart_id as record_key,
-        key_hash,
-        {{ dq_ingested_columns('carts', raw_types) }}
-    from checked
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.cart_id is null", 'missing_key', 'cart_id'),
+            (is_unparseable('parsed.raw_created_at', 'parsed.created_at'), 'unparseable_timestamp', 'created_at'),
+            ("parsed.created_at is null", 'missing_required_value', 'created_at'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('parsed.raw_updated_at', 'parsed.updated_at'), 'updated_at'),
+            (is_unparseable('parsed.raw_value_net', 'parsed.value_net'), 'value_net'),
+        ]) }} as dq_emptied_columns
+    from parsed
 )
+{%- endset %}
 
-select * from final
+{{ ingest_model(
+    'carts', rules, keys,
+    [
+        'cart_id', 'contact_id', 'created_at', 'updated_at', 'value_net', 'order_id',
+    ],
+    raw_types,
+) }}

@@ -1,42 +1,43 @@
--- Every raw email_events row with its data-quality failure: the ingested row (row checks) plus the
--- checks against other entities, run at read time. Read by stg_raw__email_events (usable rows) and
--- data_quality_issues (the others).
-{%- set raw_types = ingested_raw_types('email_events') %}
-with
-
-ingested as (
-    select * from {{ ref('ingest_raw__email_events') }}
-),
-
-contacts as (
-    select contact_id from {{ ref('stg_raw__contacts') }}
+-- Every raw email_events row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('email_events') }}
+{%- set raw_types = raw_column_types('email_events') %}
+{%- set keys = [('event_id', clean_text('source.raw_event_id'))] %}
+{%- set rules %}
+parsed as (
+    select
+        {{ clean_text('source.raw_event_id') }} as event_id,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        {{ clean_text('source.raw_campaign_id') }} as campaign_id,
+        lower({{ clean_text('source.raw_event_type') }}) as event_type,
+        {{ parse_timestamp('source.raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
+        {{ raw_columns('email_events', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
 ),
 
 checked as (
     select
-        ingested.*,
-        coalesce(
-            ingested.dq_row_failure,
-            {{ dq_first_failure([
-                ("contacts.contact_id is null", 'unknown_contact', 'contact_id'),
-            ]) }}
-        ) as dq_failure
-    from ingested
-    left join contacts
-        on ingested.contact_id = contacts.contact_id
-),
-
-final as (
-    select
-        event_id,
-        contact_id,
-        campaign_id,
-        event_type,
-        occurred_at,
-        event_id as record_key,
-        key_hash,
-        {{ dq_ingested_columns('email_events', raw_types) }}
-    from checked
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.event_id is null", 'missing_key', 'event_id'),
+            ("parsed.contact_id is null", 'missing_key', 'contact_id'),
+            (is_unparseable('parsed.raw_occurred_at', 'parsed.occurred_at'), 'unparseable_timestamp', 'occurred_at'),
+            ("parsed.occurred_at is null", 'missing_required_value', 'occurred_at'),
+            ("parsed.event_type is null", 'missing_required_value', 'event_type'),
+            ("parsed.event_type not in ('sent', 'delivered', 'open', 'click', 'bounce', 'unsubscribe', 'complaint')", 'unknown_event_type', 'event_type'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([]) }} as dq_emptied_columns
+    from parsed
 )
+{%- endset %}
 
-select * from final
+{{ ingest_model(
+    'email_events', rules, keys,
+    [
+        'event_id', 'contact_id', 'campaign_id', 'event_type', 'occurred_at',
+    ],
+    raw_types,
+) }}

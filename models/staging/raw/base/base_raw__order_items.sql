@@ -1,58 +1,46 @@
--- Every raw order_items row with its data-quality failure: the ingested row (row checks) plus the
--- checks against other entities, run at read time. Read by stg_raw__order_items (usable rows) and
--- data_quality_issues (the others). The join that finds the line's order also brings the order's
--- contact, time, status and net amount, so the per-contact models need no second join of every line
--- against every order.
-{%- set raw_types = ingested_raw_types('order_items') %}
-with
-
-ingested as (
-    select * from {{ ref('ingest_raw__order_items') }}
-),
-
-orders as (
+-- Every raw order_items row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('order_items') }}
+{%- set raw_types = raw_column_types('order_items') %}
+{%- set keys = [
+    ('order_id', clean_text('source.raw_order_id')),
+    ('line_number', parse_integer('source.raw_line_number')),
+] %}
+{%- set rules %}
+parsed as (
     select
-        order_id,
-        contact_id,
-        ordered_at,
-        status,
-        amount_net
-    from {{ ref('stg_raw__orders') }}
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ parse_integer('source.raw_line_number') }} as line_number,
+        {{ clean_text('source.raw_product_id') }} as product_id,
+        {{ parse_integer('source.raw_quantity') }} as quantity,
+        {{ parse_decimal('source.raw_unit_price_net') }} as unit_price_net,
+        {{ raw_columns('order_items', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
 ),
 
 checked as (
     select
-        ingested.*,
-        orders.contact_id as order_contact_id,
-        orders.ordered_at as order_ordered_at,
-        orders.status as order_status,
-        orders.amount_net as order_amount_net,
-        coalesce(
-            ingested.dq_row_failure,
-            {{ dq_first_failure([
-                ("orders.order_id is null", 'unknown_order', 'order_id'),
-            ]) }}
-        ) as dq_failure
-    from ingested
-    left join orders
-        on ingested.order_id = orders.order_id
-),
-
-final as (
-    select
-        order_id,
-        line_number,
-        product_id,
-        quantity,
-        unit_price_net,
-        order_contact_id,
-        order_ordered_at,
-        order_status,
-        order_amount_net,
-        order_id || '#' || line_number as record_key,
-        key_hash,
-        {{ dq_ingested_columns('order_items', raw_types) }}
-    from checked
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.order_id is null", 'missing_key', 'order_id'),
+            (is_unparseable('parsed.raw_line_number', 'parsed.line_number'), 'unparseable_number', 'line_number'),
+            ("parsed.line_number is null", 'missing_key', 'line_number'),
+            (is_unparseable('parsed.raw_quantity', 'parsed.quantity'), 'unparseable_number', 'quantity'),
+            (is_unparseable('parsed.raw_unit_price_net', 'parsed.unit_price_net'), 'unparseable_number', 'unit_price_net'),
+            ("parsed.quantity < 0", 'negative_quantity', 'quantity'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([]) }} as dq_emptied_columns
+    from parsed
 )
+{%- endset %}
 
-select * from final
+{{ ingest_model(
+    'order_items', rules, keys,
+    [
+        'order_id', 'line_number', 'product_id', 'quantity', 'unit_price_net',
+    ],
+    raw_types,
+) }}

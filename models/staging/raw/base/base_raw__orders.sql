@@ -1,78 +1,48 @@
--- Every raw orders row with its data-quality failure: the ingested row (row checks) plus the checks
--- against other entities and the currency conversion, run at read time. Read by stg_raw__orders
--- (usable rows) and data_quality_issues (the others).
-{%- set raw_types = ingested_raw_types('orders') %}
-with
-
-ingested as (
-    select * from {{ ref('ingest_raw__orders') }}
-),
-
-contacts as (
-    select contact_id from {{ ref('stg_raw__contacts') }}
-),
-
-currency_rates as (
-    select * from {{ ref('currency_rates') }}
-),
-
-store as (
-    -- The store currency: the var, else the currency most orders carry.
-    -- A reader of its own: a second reference to `ingested` would make DuckDB materialise it.
-    {%- if (store_currency() | trim) == 'null' %}
-    select mode(currency) as store_currency
-    from {{ ref('ingest_raw__orders') }}
-    where currency is not null
-    {%- else %}
-    select {{ store_currency() }} as store_currency
-    {%- endif %}
-),
-
-converted as (
+-- Every raw orders row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('orders') }}
+{%- set raw_types = raw_column_types('orders') %}
+{%- set keys = [('order_id', clean_text('source.raw_order_id'))] %}
+{%- set rules %}
+parsed as (
     select
-        ingested.*,
-        store.store_currency,
-        case
-            when ingested.currency is null or ingested.currency = store.store_currency then 1
-            else currency_rates.rate_to_store_currency
-        end as exchange_rate
-    from ingested
-    cross join store
-    left join currency_rates
-        on ingested.currency = upper(trim(currency_rates.currency))
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        {{ parse_timestamp('source.raw_ordered_at', raw_types.get('ordered_at')) }} as ordered_at,
+        lower({{ clean_text('source.raw_status') }}) as status,
+        upper({{ clean_text('source.raw_currency') }}) as currency,
+        {{ parse_decimal('source.raw_amount_net') }} as amount_net,
+        {{ parse_decimal('source.raw_amount_gross') }} as amount_gross,
+        {{ clean_text('source.raw_discount_code') }} as discount_code,
+        {{ raw_columns('orders', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
 ),
 
 checked as (
     select
-        converted.*,
-        coalesce(
-            converted.dq_row_failure,
-            {{ dq_first_failure([
-                ("contacts.contact_id is null", 'unknown_contact', 'contact_id'),
-                ("converted.exchange_rate is null", 'currency_without_rate', 'currency'),
-            ]) }}
-        ) as dq_failure
-    from converted
-    left join contacts
-        on converted.contact_id = contacts.contact_id
-),
-
-final as (
-    select
-        order_id,
-        contact_id,
-        ordered_at,
-        status,
-        coalesce(currency, store_currency) as currency,
-        store_currency,
-        exchange_rate,
-        cast(amount_net * exchange_rate as decimal(18, 4)) as amount_net,
-        cast(amount_gross * exchange_rate as decimal(18, 4)) as amount_gross,
-        discount_code,
-        order_id as record_key,
-        key_hash,
-        {{ dq_ingested_columns('orders', raw_types) }}
-    from checked
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.order_id is null", 'missing_key', 'order_id'),
+            ("parsed.contact_id is null", 'missing_key', 'contact_id'),
+            (is_unparseable('parsed.raw_ordered_at', 'parsed.ordered_at'), 'unparseable_timestamp', 'ordered_at'),
+            (is_unparseable('parsed.raw_amount_net', 'parsed.amount_net'), 'unparseable_number', 'amount_net'),
+            ("parsed.ordered_at is null", 'missing_required_value', 'ordered_at'),
+            ("parsed.amount_net is null", 'missing_required_value', 'amount_net'),
+            ("parsed.status is null", 'missing_required_value', 'status'),
+            ("parsed.status not in ('completed', 'cancelled', 'pending')", 'unknown_status', 'status'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('parsed.raw_amount_gross', 'parsed.amount_gross'), 'amount_gross'),
+        ]) }} as dq_emptied_columns
+    from parsed
 )
+{%- endset %}
 
-select * from final
+{{ ingest_model(
+    'orders', rules, keys,
+    ['order_id', 'contact_id', 'ordered_at', 'status', 'currency', 'amount_net', 'amount_gross', 'discount_code'],
+    raw_types,
+) }}

@@ -1,30 +1,39 @@
--- Every raw products row with its data-quality failure: the ingested row (row checks) plus the
--- checks against other entities, run at read time. Read by stg_raw__products (usable rows) and
--- data_quality_issues (the others).
-{%- set raw_types = ingested_raw_types('products') %}
-with
-
-ingested as (
-    select * from {{ ref('ingest_raw__products') }}
+-- Every raw products row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('products') }}
+{%- set raw_types = raw_column_types('products') %}
+{%- set keys = [('product_id', clean_text('source.raw_product_id'))] %}
+{%- set rules %}
+parsed as (
+    select
+        {{ clean_text('source.raw_product_id') }} as product_id,
+        {{ clean_text('source.raw_product_name') }} as product_name,
+        {{ clean_text('source.raw_category') }} as category,
+        {{ parse_decimal('source.raw_price_net') }} as price_net,
+        {{ raw_columns('products', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
 ),
 
 checked as (
     select
-        ingested.*,
-        ingested.dq_row_failure as dq_failure
-    from ingested
-),
-
-final as (
-    select
-        product_id,
-        product_name,
-        category,
-        price_net,
-        product_id as record_key,
-        key_hash,
-        {{ dq_ingested_columns('products', raw_types) }}
-    from checked
+        *,
+        {{ dq_first_failure([
+            ("product_id is null", 'missing_key', 'product_id'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('raw_price_net', 'price_net'), 'price_net'),
+        ]) }} as dq_emptied_columns
+    from parsed
 )
+{%- endset %}
 
-select * from final
+{{ ingest_model(
+    'products', rules, keys,
+    [
+        'product_id', 'product_name', 'category', 'price_net',
+    ],
+    raw_types,
+) }}

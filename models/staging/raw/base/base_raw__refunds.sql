@@ -1,55 +1,42 @@
--- Every raw refunds row with its data-quality failure: the ingested row (row checks) plus the checks
--- against orders and contacts, run at read time. Read by stg_raw__refunds (usable rows) and
--- data_quality_issues (the others).
-{%- set raw_types = ingested_raw_types('refunds') %}
-with
-
-ingested as (
-    select * from {{ ref('ingest_raw__refunds') }}
-),
-
-orders as (
+-- Every raw refunds row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('refunds') }}
+{%- set raw_types = raw_column_types('refunds') %}
+{%- set keys = [('refund_id', clean_text('source.raw_refund_id'))] %}
+{%- set rules %}
+parsed as (
     select
-        order_id,
-        contact_id
-    from {{ ref('stg_raw__orders') }}
-),
-
-contacts as (
-    select contact_id from {{ ref('stg_raw__contacts') }}
+        {{ clean_text('source.raw_refund_id') }} as refund_id,
+        {{ clean_text('source.raw_order_id') }} as order_id,
+        {{ clean_text('source.raw_contact_id') }} as given_contact_id,
+        {{ parse_timestamp('source.raw_refunded_at', raw_types.get('refunded_at')) }} as refunded_at,
+        {{ parse_decimal('source.raw_amount_net') }} as amount_net,
+        {{ raw_columns('refunds', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
 ),
 
 checked as (
     select
-        ingested.*,
-        -- The refund's own contact, else the contact of the order it refunds.
-        coalesce(ingested.given_contact_id, orders.contact_id) as contact_id,
-        coalesce(
-            ingested.dq_row_failure,
-            {{ dq_first_failure([
-                ("ingested.order_id is not null and orders.order_id is null and ingested.given_contact_id is null", 'unknown_order', 'order_id'),
-                ("coalesce(ingested.given_contact_id, orders.contact_id) is null", 'missing_key', 'contact_id'),
-                ("contacts.contact_id is null", 'unknown_contact', 'contact_id'),
-            ]) }}
-        ) as dq_failure
-    from ingested
-    left join orders
-        on ingested.order_id = orders.order_id
-    left join contacts
-        on coalesce(ingested.given_contact_id, orders.contact_id) = contacts.contact_id
-),
-
-final as (
-    select
-        refund_id,
-        order_id,
-        contact_id,
-        refunded_at,
-        amount_net,
-        refund_id as record_key,
-        key_hash,
-        {{ dq_ingested_columns('refunds', raw_types, {'contact_id': 'given_contact_id'}) }}
-    from checked
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.refund_id is null", 'missing_key', 'refund_id'),
+            (is_unparseable('parsed.raw_refunded_at', 'parsed.refunded_at'), 'unparseable_timestamp', 'refunded_at'),
+            (is_unparseable('parsed.raw_amount_net', 'parsed.amount_net'), 'unparseable_number', 'amount_net'),
+            ("parsed.refunded_at is null", 'missing_required_value', 'refunded_at'),
+            ("parsed.amount_net is null", 'missing_required_value', 'amount_net'),
+            ("parsed.amount_net < 0", 'negative_amount', 'amount_net'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([]) }} as dq_emptied_columns
+    from parsed
 )
+{%- endset %}
 
-select * from final
+{{ ingest_model(
+    'refunds', rules, keys,
+    ['refund_id', 'order_id', 'given_contact_id', 'refunded_at', 'amount_net'],
+    raw_types,
+    raw_sources={'contact_id': 'given_contact_id'},
+) }}

@@ -1,47 +1,50 @@
--- Every raw web_events row with its data-quality failure: the ingested row (row checks) plus the
--- checks against other entities, run at read time. Read by stg_raw__web_events (usable rows) and
--- data_quality_issues (the others).
-{%- set raw_types = ingested_raw_types('web_events') %}
-with
-
-ingested as (
-    select * from {{ ref('ingest_raw__web_events') }}
-),
-
-contacts as (
-    select contact_id from {{ ref('stg_raw__contacts') }}
+-- Every raw web_events row, parsed, with the checks that need only the row itself. Incremental:
+-- a build reads only the files that are new or changed (see macros/ingest.sql).
+{{ ingest_config('web_events') }}
+{%- set raw_types = raw_column_types('web_events') %}
+{%- set keys = [('event_id', clean_text('source.raw_event_id'))] %}
+{%- set rules %}
+parsed as (
+    select
+        {{ clean_text('source.raw_event_id') }} as event_id,
+        {{ clean_text('source.raw_contact_id') }} as contact_id,
+        {{ clean_text('source.raw_anonymous_id') }} as anonymous_id,
+        {{ clean_text('source.raw_session_id') }} as session_id,
+        lower({{ clean_text('source.raw_event_type') }}) as event_type,
+        {{ parse_timestamp('source.raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
+        {{ clean_text('source.raw_product_id') }} as product_id,
+        {{ clean_text('source.raw_page_url') }} as page_url,
+        {{ parse_double('source.raw_duration_seconds') }} as duration_seconds,
+        lower({{ clean_text('source.raw_channel') }}) as channel,
+        {{ raw_columns('web_events', 'source') }},
+        source._source_file,
+        source._source_row,
+        source._source_fingerprint
+    from source
 ),
 
 checked as (
     select
-        ingested.*,
-        coalesce(
-            ingested.dq_row_failure,
-            {{ dq_first_failure([
-                ("ingested.contact_id is not null and contacts.contact_id is null", 'unknown_contact', 'contact_id'),
-            ]) }}
-        ) as dq_failure
-    from ingested
-    left join contacts
-        on ingested.contact_id = contacts.contact_id
-),
-
-final as (
-    select
-        event_id,
-        contact_id,
-        anonymous_id,
-        session_id,
-        event_type,
-        occurred_at,
-        product_id,
-        page_url,
-        duration_seconds,
-        channel,
-        event_id as record_key,
-        key_hash,
-        {{ dq_ingested_columns('web_events', raw_types) }}
-    from checked
+        parsed.*,
+        {{ dq_first_failure([
+            ("parsed.event_id is null", 'missing_key', 'event_id'),
+            (is_unparseable('parsed.raw_occurred_at', 'parsed.occurred_at'), 'unparseable_timestamp', 'occurred_at'),
+            ("parsed.occurred_at is null", 'missing_required_value', 'occurred_at'),
+            ("parsed.event_type is null", 'missing_required_value', 'event_type'),
+            ("parsed.event_type not in ('page_view', 'product_view', 'add_to_cart', 'checkout_started', 'search', 'social_interaction')", 'unknown_event_type', 'event_type'),
+        ]) }} as dq_row_failure,
+        {{ dq_emptied_columns([
+            (is_unparseable('parsed.raw_duration_seconds', 'parsed.duration_seconds'), 'duration_seconds'),
+        ]) }} as dq_emptied_columns
+    from parsed
 )
+{%- endset %}
 
-select * from final
+{{ ingest_model(
+    'web_events', rules, keys,
+    [
+        'event_id', 'contact_id', 'anonymous_id', 'session_id', 'event_type', 'occurred_at',
+        'product_id', 'page_url', 'duration_seconds', 'channel',
+    ],
+    raw_types,
+) }}

@@ -22,16 +22,13 @@
     {%- if checks | length == 0 -%}
         cast([] as varchar [])
     {%- else -%}
-        {#- The list is only built for the rows where one check holds. -#}
-        case
-            when {% for condition, column in checks %}{{ condition }}{% if not loop.last %} or {% endif %}{% endfor %}
-                then list_sort(list_distinct([
-                {%- for condition, column in checks %}
-                    case when {{ condition }} then '{{ column }}' end{% if not loop.last %},{% endif %}
-                {%- endfor %}
-                ]))
-            else cast([] as varchar [])
-        end
+        {#- segment_emptied_columns (macros/parsing.sql): the names of the checks that hold, sorted;
+            sorting runs only for the rows where one holds. -#}
+        segment_emptied_columns([
+        {%- for condition, column in checks %}
+            if({{ condition }}, '{{ column }}', null){% if not loop.last %},{% endif %}
+        {%- endfor %}
+        ])
     {%- endif -%}
 {%- endmacro %}
 

@@ -107,96 +107,93 @@
     )) }}
 {%- endmacro %}
 
-{% macro ingest_model(entity, rules, keys, columns, raw_types, raw_sources={}) -%}
+{% macro ingest_model(entity, rules, keys, raw_types, raw_sources={}) -%}
     {#-
         The whole query of an ingest model. rules: the model's own CTEs, `parsed` (over `source`,
         the raw reader) then `checked`, which ends with the parsed columns, raw_<column> columns,
         dq_row_failure, dq_emptied_columns, _source_file, _source_row and _source_fingerprint.
         keys: (key column, its expression over source.raw_<column>), as `parsed` computes it.
-        columns: the parsed columns to keep. raw_sources: {contract column: parsed column} where
-        the names differ.
+        Every column of `checked` is kept, the raw values only where the parsed value cannot give
+        them back (segment_raw_if_lost). raw_sources: {contract column: parsed column} where the
+        names differ.
     -#}
     {%- set rules_version = ingest_rules_version(rules, keys, raw_types) -%}
     {%- set batch = ingest_batch(entity, rules_version, raw_types) -%}
     {%- set key_columns = [] -%}
     {%- for column, expression in keys -%}{%- do key_columns.append(column) -%}{%- endfor -%}
-    with
+    {#- The contract columns the key expressions read (the batch_keys reader reads only those). -#}
+    {%- set key_raw_columns = [] -%}
+    {%- for column in raw_entity(entity)['columns'] -%}
+        {%- if ('source.raw_' ~ column) in (keys | map('last') | join(' ')) -%}
+            {%- do key_raw_columns.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+with
 
-    source as (
-        {{ read_raw_entity(entity, batch) }}
-    ),
+source as (
+    {{ read_raw_entity(entity, batch) }}
+),
 
-    {{ rules }},
+{{ rules }},
 
-    keyed as (
+keyed as (
+    select
+        *,
+        case
+            when {{ key_columns | join(' is not null and ') }} is not null
+                then hash({{ key_columns | join(', ') }})
+        end as key_hash
+    from checked
+),
+
+batch_keys as (
+    -- The key hashes of this batch, from a reader of their own (of the key's columns only): a
+    -- second reference to the parsed rows would make DuckDB materialise them.
+    select hash({{ key_columns | join(', ') }}) as key_hash
+    from (
         select
-            *,
-            case
-                when {{ key_columns | join(' is not null and ') }} is not null
-                    then hash({{ key_columns | join(', ') }})
-            end as key_hash
-        from checked
-    ),
-
-    batch_keys as (
-        -- The key hashes of this batch, from a reader of their own: a second reference to the
-        -- parsed rows would make DuckDB materialise them. The expressions are the model's own.
-        select hash({{ key_columns | join(', ') }}) as key_hash
-        from (
-            select
-            {%- for column, expression in keys %}
-                {{ expression }} as {{ column }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-            from ({{ read_raw_entity(entity, batch) }}) as source
-        ) as batch_key_values
-        where {{ key_columns | join(' is not null and ') }} is not null
-    ),
-
-    repeated_keys as (
-        -- Distinct (union): keys repeated within the batch, and keys the batch shares with rows
-        -- already ingested (probing the table with the batch).
-        select key_hash
-        from batch_keys
-        group by key_hash
-        having count(*) > 1
-        {%- if is_incremental() %}
-
-        union
-
-        select ingested.key_hash
-        from {{ this }} as ingested
-        semi join batch_keys
-            on ingested.key_hash = batch_keys.key_hash
-        {%- endif %}
-    ),
-
-    final as (
-        select
-        {%- for column in columns %}
-            keyed.{{ column }},
+        {%- for column, expression in keys %}
+            {{ expression }} as {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-            keyed.dq_row_failure,
-            keyed.dq_emptied_columns,
-            keyed.key_hash,
-            repeated_keys.key_hash is not null as key_seen_before,
+        from ({{ read_raw_entity(entity, batch, key_raw_columns) }}) as source
+    ) as batch_key_values
+    where {{ key_columns | join(' is not null and ') }} is not null
+),
+
+repeated_keys as (
+    -- Distinct (union): keys repeated within the batch, and keys the batch shares with rows
+    -- already ingested (probing the table with the batch).
+    select key_hash
+    from batch_keys
+    group by key_hash
+    having count(*) > 1
+    {%- if is_incremental() %}
+
+    union
+
+    select ingested.key_hash
+    from {{ this }} as ingested
+    semi join batch_keys
+        on ingested.key_hash = batch_keys.key_hash
+    {%- endif %}
+),
+
+final as (
+    select
+        keyed.* replace (
+            -- the raw values, null where the parsed value gives them back
         {%- for column in raw_entity(entity)['columns'] %}
-            {%- set raw_type = raw_types.get(column, 'VARCHAR') %}
-            -- null where the parsed value gives the raw value back
-            cast(case
-                when keyed.raw_{{ column }} is distinct from try_cast(keyed.{{ raw_sources.get(column, column) }} as {{ raw_type }})
-                    then keyed.raw_{{ column }}
-            end as {{ raw_type }}) as raw_{{ column }},
+            segment_raw_if_lost(raw_{{ column }}, {{ raw_sources.get(column, column) }}) as raw_{{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-            keyed._source_file,
-            keyed._source_row,
-            keyed._source_fingerprint,
-            {{ sql_string(rules_version) }} as _ingest_version
-        from keyed
-        left join repeated_keys
-            on keyed.key_hash = repeated_keys.key_hash
-    )
+        ),
+        repeated_keys.key_hash is not null as key_seen_before,
+        {{ sql_string(rules_version) }} as _ingest_version
+    from keyed
+    left join repeated_keys
+        on keyed.key_hash = repeated_keys.key_hash
+)
 
-    select * from final
+select * from final
 {%- endmacro %}
 
 {% macro ingest_raw_row(entity, relation, raw_types, raw_sources={}) -%}

@@ -63,7 +63,10 @@
         the ingest models' rules version (macros/ingest.sql), so changing one reads every file
         again. A value that starts with a visible ASCII character and ends with no space, tab,
         line break or no-break space is kept as it is, which costs a fraction of a trim; the
-        others are trimmed of every whitespace character.
+        others are trimmed of every whitespace character. Two more serve the base models:
+        segment_raw_if_lost(raw, parsed), the raw value where casting the parsed value back to the
+        raw value's type does not give it (else null: the raw row is rebuilt from the two), and
+        segment_emptied_columns(names), the non-null names sorted (an empty list when none).
     -#}
     {%- set text = 'cast(segment_value as varchar)' -%}
 create or replace macro {{ target.database }}.main.segment_clean_text(segment_value) as
@@ -88,6 +91,13 @@ create or replace macro {{ target.database }}.main.segment_parse_boolean(segment
     end;
 create or replace macro {{ target.database }}.main.segment_is_unparseable(segment_raw, segment_parsed) as
     (segment_raw is not null and segment_parsed is null and segment_clean_text(segment_raw) is not null);
+create or replace macro {{ target.database }}.main.segment_raw_if_lost(segment_raw, segment_parsed) as
+    case when segment_raw is distinct from try(cast_to_type(segment_parsed, segment_raw)) then segment_raw end;
+create or replace macro {{ target.database }}.main.segment_emptied_columns(segment_names) as
+    case
+        when list_count(segment_names) = 0 then cast([] as varchar [])
+        else list_sort(list_distinct(segment_names))
+    end;
 {%- endmacro %}
 
 {% macro create_parsing_functions() -%}

@@ -53,12 +53,13 @@
     {{ return(landing) }}
 {%- endmacro %}
 
-{% macro read_raw_entity(entity, batch) -%}
+{% macro read_raw_entity(entity, batch, columns=none) -%}
     {#-
         Every contract column of `entity` as raw_<column> (text from CSV, native types from Parquet,
         as landed), plus _source_file, _source_row (1-based data row in its file) and
         _source_fingerprint. batch: {'fingerprints': [...]} from ingest_batch: only the rows of those
         files are read. Outside source_system raw, an empty relation of the same columns.
+        columns: only these contract columns (default: all of them).
     -#}
     {%- set landing = raw_landing_relation(entity) -%}
     {%- set contract = raw_entity(entity) -%}
@@ -66,12 +67,12 @@
         {{ return(empty_relation(contract['columns'], 'raw_', batch.get('types', {}))) }}
     {%- endif -%}
     select
-    {%- for column in contract['columns'] %}
-        landing.{{ column }} as raw_{{ column }},
+    {%- for column in contract['columns'] if columns is none or column in columns %}
+        {{ column }} as raw_{{ column }},
     {%- endfor %}
-        landing._source_file,
-        landing._source_row,
-        landing._source_fingerprint
+        _source_file,
+        _source_row,
+        _source_fingerprint
     from {{ landing }} as landing
     {%- if batch.get('all_files') %}
     {%- else %}
@@ -81,14 +82,6 @@
         {%- endfor %}
     )
     {%- endif %}
-{%- endmacro %}
-
-{% macro raw_columns(entity, relation) -%}
-    {#- The raw_<column> columns of `entity`, carried along so the raw row can be rebuilt late. -#}
-    {%- for column in raw_entity(entity)['columns'] -%}
-        {{ relation }}.raw_{{ column }}{% if not loop.last %},
-        {% endif %}
-    {%- endfor -%}
 {%- endmacro %}
 
 {% macro raw_column_types(entity) -%}

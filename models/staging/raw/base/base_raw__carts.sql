@@ -6,16 +6,13 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_cart_id') }} as cart_id,
-        {{ clean_text('source.raw_contact_id') }} as contact_id,
-        {{ parse_timestamp('source.raw_created_at', raw_types.get('created_at')) }} as created_at,
-        {{ parse_timestamp('source.raw_updated_at', raw_types.get('updated_at')) }} as updated_at,
-        {{ parse_decimal('source.raw_value_net') }} as value_net,
-        {{ clean_text('source.raw_order_id') }} as order_id,
-        {{ raw_columns('carts', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ clean_text('raw_cart_id') }} as cart_id,
+        {{ clean_text('raw_contact_id') }} as contact_id,
+        {{ parse_timestamp('raw_created_at', raw_types.get('created_at')) }} as created_at,
+        {{ parse_timestamp('raw_updated_at', raw_types.get('updated_at')) }} as updated_at,
+        {{ parse_decimal('raw_value_net') }} as value_net,
+        {{ clean_text('raw_order_id') }} as order_id,
+        source.*
     from source
 ),
 
@@ -37,8 +34,5 @@ checked as (
 
 {{ ingest_model(
     'carts', rules, keys,
-    [
-        'cart_id', 'contact_id', 'created_at', 'updated_at', 'value_net', 'order_id',
-    ],
     raw_types,
 ) }}

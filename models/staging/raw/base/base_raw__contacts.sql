@@ -6,29 +6,26 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_contact_id') }} as contact_id,
-        lower({{ clean_text('source.raw_email') }}) as email,
-        {{ clean_text('source.raw_first_name') }} as first_name,
-        {{ clean_text('source.raw_last_name') }} as last_name,
-        {{ parse_timestamp('source.raw_created_at', raw_types.get('created_at')) }} as created_at,
-        {{ parse_timestamp('source.raw_subscribed_at', raw_types.get('subscribed_at')) }} as subscribed_at,
-        {{ parse_boolean('source.raw_email_consent') }} as email_consent,
-        {{ parse_boolean('source.raw_sms_consent') }} as sms_consent,
-        {{ parse_timestamp('source.raw_unsubscribed_at', raw_types.get('unsubscribed_at')) }}
+        {{ clean_text('raw_contact_id') }} as contact_id,
+        lower({{ clean_text('raw_email') }}) as email,
+        {{ clean_text('raw_first_name') }} as first_name,
+        {{ clean_text('raw_last_name') }} as last_name,
+        {{ parse_timestamp('raw_created_at', raw_types.get('created_at')) }} as created_at,
+        {{ parse_timestamp('raw_subscribed_at', raw_types.get('subscribed_at')) }} as subscribed_at,
+        {{ parse_boolean('raw_email_consent') }} as email_consent,
+        {{ parse_boolean('raw_sms_consent') }} as sms_consent,
+        {{ parse_timestamp('raw_unsubscribed_at', raw_types.get('unsubscribed_at')) }}
             as unsubscribed_at,
-        {{ parse_date('source.raw_birth_date', raw_types.get('birth_date')) }} as birth_date,
-        lower({{ clean_text('source.raw_gender') }}) as gender,
-        {{ clean_text('source.raw_city') }} as city,
-        {{ clean_text('source.raw_region') }} as region,
-        upper({{ clean_text('source.raw_country_code') }}) as country_code,
-        {{ clean_text('source.raw_postal_code') }} as postal_code,
-        {{ parse_double('source.raw_latitude') }} as latitude,
-        {{ parse_double('source.raw_longitude') }} as longitude,
-        lower({{ clean_text('source.raw_acquisition_source') }}) as acquisition_source,
-        {{ raw_columns('contacts', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ parse_date('raw_birth_date', raw_types.get('birth_date')) }} as birth_date,
+        lower({{ clean_text('raw_gender') }}) as gender,
+        {{ clean_text('raw_city') }} as city,
+        {{ clean_text('raw_region') }} as region,
+        upper({{ clean_text('raw_country_code') }}) as country_code,
+        {{ clean_text('raw_postal_code') }} as postal_code,
+        {{ parse_double('raw_latitude') }} as latitude,
+        {{ parse_double('raw_longitude') }} as longitude,
+        lower({{ clean_text('raw_acquisition_source') }}) as acquisition_source,
+        source.*
     from source
 ),
 
@@ -54,10 +51,5 @@ checked as (
 
 {{ ingest_model(
     'contacts', rules, keys,
-    [
-        'contact_id', 'email', 'first_name', 'last_name', 'created_at', 'subscribed_at',
-        'email_consent', 'sms_consent', 'unsubscribed_at', 'birth_date', 'gender', 'city', 'region',
-        'country_code', 'postal_code', 'latitude', 'longitude', 'acquisition_source',
-    ],
     raw_types,
 ) }}

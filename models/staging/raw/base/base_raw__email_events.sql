@@ -6,15 +6,12 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_event_id') }} as event_id,
-        {{ clean_text('source.raw_contact_id') }} as contact_id,
-        {{ clean_text('source.raw_campaign_id') }} as campaign_id,
-        lower({{ clean_text('source.raw_event_type') }}) as event_type,
-        {{ parse_timestamp('source.raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
-        {{ raw_columns('email_events', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ clean_text('raw_event_id') }} as event_id,
+        {{ clean_text('raw_contact_id') }} as contact_id,
+        {{ clean_text('raw_campaign_id') }} as campaign_id,
+        lower({{ clean_text('raw_event_type') }}) as event_type,
+        {{ parse_timestamp('raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
+        source.*
     from source
 ),
 
@@ -36,8 +33,5 @@ checked as (
 
 {{ ingest_model(
     'email_events', rules, keys,
-    [
-        'event_id', 'contact_id', 'campaign_id', 'event_type', 'occurred_at',
-    ],
     raw_types,
 ) }}

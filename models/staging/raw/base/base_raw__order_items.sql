@@ -9,15 +9,12 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_order_id') }} as order_id,
-        {{ parse_integer('source.raw_line_number') }} as line_number,
-        {{ clean_text('source.raw_product_id') }} as product_id,
-        {{ parse_integer('source.raw_quantity') }} as quantity,
-        {{ parse_decimal('source.raw_unit_price_net') }} as unit_price_net,
-        {{ raw_columns('order_items', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ clean_text('raw_order_id') }} as order_id,
+        {{ parse_integer('raw_line_number') }} as line_number,
+        {{ clean_text('raw_product_id') }} as product_id,
+        {{ parse_integer('raw_quantity') }} as quantity,
+        {{ parse_decimal('raw_unit_price_net') }} as unit_price_net,
+        source.*
     from source
 ),
 
@@ -39,8 +36,5 @@ checked as (
 
 {{ ingest_model(
     'order_items', rules, keys,
-    [
-        'order_id', 'line_number', 'product_id', 'quantity', 'unit_price_net',
-    ],
     raw_types,
 ) }}

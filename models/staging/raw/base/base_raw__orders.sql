@@ -6,18 +6,15 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_order_id') }} as order_id,
-        {{ clean_text('source.raw_contact_id') }} as contact_id,
-        {{ parse_timestamp('source.raw_ordered_at', raw_types.get('ordered_at')) }} as ordered_at,
-        lower({{ clean_text('source.raw_status') }}) as status,
-        upper({{ clean_text('source.raw_currency') }}) as currency,
-        {{ parse_decimal('source.raw_amount_net') }} as amount_net,
-        {{ parse_decimal('source.raw_amount_gross') }} as amount_gross,
-        {{ clean_text('source.raw_discount_code') }} as discount_code,
-        {{ raw_columns('orders', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ clean_text('raw_order_id') }} as order_id,
+        {{ clean_text('raw_contact_id') }} as contact_id,
+        {{ parse_timestamp('raw_ordered_at', raw_types.get('ordered_at')) }} as ordered_at,
+        lower({{ clean_text('raw_status') }}) as status,
+        upper({{ clean_text('raw_currency') }}) as currency,
+        {{ parse_decimal('raw_amount_net') }} as amount_net,
+        {{ parse_decimal('raw_amount_gross') }} as amount_gross,
+        {{ clean_text('raw_discount_code') }} as discount_code,
+        source.*
     from source
 ),
 
@@ -43,6 +40,5 @@ checked as (
 
 {{ ingest_model(
     'orders', rules, keys,
-    ['order_id', 'contact_id', 'ordered_at', 'status', 'currency', 'amount_net', 'amount_gross', 'discount_code'],
     raw_types,
 ) }}

@@ -6,14 +6,11 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_product_id') }} as product_id,
-        {{ clean_text('source.raw_product_name') }} as product_name,
-        {{ clean_text('source.raw_category') }} as category,
-        {{ parse_decimal('source.raw_price_net') }} as price_net,
-        {{ raw_columns('products', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ clean_text('raw_product_id') }} as product_id,
+        {{ clean_text('raw_product_name') }} as product_name,
+        {{ clean_text('raw_category') }} as category,
+        {{ parse_decimal('raw_price_net') }} as price_net,
+        source.*
     from source
 ),
 
@@ -32,8 +29,5 @@ checked as (
 
 {{ ingest_model(
     'products', rules, keys,
-    [
-        'product_id', 'product_name', 'category', 'price_net',
-    ],
     raw_types,
 ) }}

@@ -6,15 +6,12 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_refund_id') }} as refund_id,
-        {{ clean_text('source.raw_order_id') }} as order_id,
-        {{ clean_text('source.raw_contact_id') }} as given_contact_id,
-        {{ parse_timestamp('source.raw_refunded_at', raw_types.get('refunded_at')) }} as refunded_at,
-        {{ parse_decimal('source.raw_amount_net') }} as amount_net,
-        {{ raw_columns('refunds', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ clean_text('raw_refund_id') }} as refund_id,
+        {{ clean_text('raw_order_id') }} as order_id,
+        {{ clean_text('raw_contact_id') }} as given_contact_id,
+        {{ parse_timestamp('raw_refunded_at', raw_types.get('refunded_at')) }} as refunded_at,
+        {{ parse_decimal('raw_amount_net') }} as amount_net,
+        source.*
     from source
 ),
 
@@ -36,7 +33,6 @@ checked as (
 
 {{ ingest_model(
     'refunds', rules, keys,
-    ['refund_id', 'order_id', 'given_contact_id', 'refunded_at', 'amount_net'],
     raw_types,
     raw_sources={'contact_id': 'given_contact_id'},
 ) }}

@@ -6,20 +6,17 @@
 {%- set rules %}
 parsed as (
     select
-        {{ clean_text('source.raw_event_id') }} as event_id,
-        {{ clean_text('source.raw_contact_id') }} as contact_id,
-        {{ clean_text('source.raw_anonymous_id') }} as anonymous_id,
-        {{ clean_text('source.raw_session_id') }} as session_id,
-        lower({{ clean_text('source.raw_event_type') }}) as event_type,
-        {{ parse_timestamp('source.raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
-        {{ clean_text('source.raw_product_id') }} as product_id,
-        {{ clean_text('source.raw_page_url') }} as page_url,
-        {{ parse_double('source.raw_duration_seconds') }} as duration_seconds,
-        lower({{ clean_text('source.raw_channel') }}) as channel,
-        {{ raw_columns('web_events', 'source') }},
-        source._source_file,
-        source._source_row,
-        source._source_fingerprint
+        {{ clean_text('raw_event_id') }} as event_id,
+        {{ clean_text('raw_contact_id') }} as contact_id,
+        {{ clean_text('raw_anonymous_id') }} as anonymous_id,
+        {{ clean_text('raw_session_id') }} as session_id,
+        lower({{ clean_text('raw_event_type') }}) as event_type,
+        {{ parse_timestamp('raw_occurred_at', raw_types.get('occurred_at')) }} as occurred_at,
+        {{ clean_text('raw_product_id') }} as product_id,
+        {{ clean_text('raw_page_url') }} as page_url,
+        {{ parse_double('raw_duration_seconds') }} as duration_seconds,
+        lower({{ clean_text('raw_channel') }}) as channel,
+        source.*
     from source
 ),
 
@@ -42,9 +39,5 @@ checked as (
 
 {{ ingest_model(
     'web_events', rules, keys,
-    [
-        'event_id', 'contact_id', 'anonymous_id', 'session_id', 'event_type', 'occurred_at',
-        'product_id', 'page_url', 'duration_seconds', 'channel',
-    ],
     raw_types,
 ) }}

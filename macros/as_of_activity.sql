@@ -16,10 +16,8 @@
 with
 
 email_events as not materialized (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__email_events') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__email_events') }}
 ),
 
 events_as_of as not materialized (
@@ -119,17 +117,13 @@ select * from final
 with
 
 web_events as (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__web_events') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__web_events') }}
 ),
 
 email_events as (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__email_events') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__email_events') }}
 ),
 
 weights as (
@@ -211,17 +205,13 @@ select * from per_contact
 with
 
 web_events as (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__web_events') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__web_events') }}
 ),
 
 carts as (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__carts') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__carts') }}
 ),
 
 recent_events as (

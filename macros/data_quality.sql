@@ -8,6 +8,14 @@
     with the raw row (as JSON, built only for them).
 -#}
 
+{% macro usable_rows(model) -%}
+    {#- The usable rows of a raw-contract staging model (stg_raw__<entity>), with the entity's
+        columns only: the rows whose verdict is null, without the verdict's columns. -#}
+    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    from {{ ref(model) }}
+    where dq_failure is null
+{%- endmacro %}
+
 {% macro dq_first_failure(checks) -%}
     {#- checks: list of (condition, reason, column); the first condition that holds wins. -#}
     case

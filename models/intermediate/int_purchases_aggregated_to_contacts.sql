@@ -16,17 +16,13 @@ orders as (
 ),
 
 order_items as (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__order_items') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__order_items') }}
 ),
 
 products as (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__products') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__products') }}
 ),
 
 valid_orders as (

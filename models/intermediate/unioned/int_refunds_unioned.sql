@@ -3,10 +3,8 @@
 with
 
 raw_refunds as (
-    -- The usable rows, with the entity's columns only (not the verdict's).
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
-    from {{ ref('stg_raw__refunds') }}
-    where dq_failure is null
+    -- The usable rows (macros/data_quality.sql)
+    {{ usable_rows('stg_raw__refunds') }}
 ),
 
 online_retail_refunds as (

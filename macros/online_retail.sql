@@ -6,18 +6,10 @@
 {% macro parse_online_retail_date(column, is_day_first) -%}
     {#-
         ISO text or timestamps first; else month-first (US) or day-first text (is_day_first: a
-        boolean expression, one choice for all the files of online_retail_path together).
+        boolean expression, one choice for all the files of online_retail_path together): the
+        DuckDB function segment_parse_retail_date (macros/parsing.sql).
     -#}
-    {%- set day_first = ['%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d-%m-%Y %H:%M', '%d-%m-%Y %H:%M:%S', '%d.%m.%Y %H:%M'] -%}
-    {%- set month_first = ['%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m-%d-%Y %H:%M', '%m-%d-%Y %H:%M:%S', '%m/%d/%y %H:%M'] -%}
-    coalesce(
-        {{ parse_timestamp(column) }},
-        case
-            when {{ is_day_first }}
-                then try_strptime({{ clean_text(column) }}, [{% for format in day_first %}'{{ format }}'{% if not loop.last %}, {% endif %}{% endfor %}])
-            else try_strptime({{ clean_text(column) }}, [{% for format in month_first %}'{{ format }}'{% if not loop.last %}, {% endif %}{% endfor %}])
-        end
-    )
+    segment_parse_retail_date({{ column }}, {{ is_day_first }})
 {%- endmacro %}
 
 {% macro online_retail_lines() -%}

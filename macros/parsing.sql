@@ -89,6 +89,18 @@ create or replace macro {{ target.database }}.main.segment_parse_boolean(segment
         when 'true' then true when 't' then true when 'yes' then true when 'y' then true when '1' then true
         when 'false' then false when 'f' then false when 'no' then false when 'n' then false when '0' then false
     end;
+create or replace macro {{ target.database }}.main.segment_parse_retail_date(segment_value, segment_day_first) as
+    coalesce(
+        segment_parse_timestamp(segment_value),
+        case
+            when segment_day_first then try_strptime(segment_clean_text(segment_value), [
+                '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d-%m-%Y %H:%M', '%d-%m-%Y %H:%M:%S', '%d.%m.%Y %H:%M'
+            ])
+            else try_strptime(segment_clean_text(segment_value), [
+                '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m-%d-%Y %H:%M', '%m-%d-%Y %H:%M:%S', '%m/%d/%y %H:%M'
+            ])
+        end
+    );
 create or replace macro {{ target.database }}.main.segment_is_unparseable(segment_raw, segment_parsed) as
     (segment_raw is not null and segment_parsed is null and segment_clean_text(segment_raw) is not null);
 create or replace macro {{ target.database }}.main.segment_raw_if_lost(segment_raw, segment_parsed) as

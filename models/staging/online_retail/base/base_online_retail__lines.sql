@@ -2,7 +2,8 @@
 -- text, either layout), parsed and tagged with its data-quality failure.
 with
 
-source as (
+source as not materialized (
+    -- Not materialized: date_order reads it again, as a reader of its own.
     select
         invoice_no,
         stock_code,

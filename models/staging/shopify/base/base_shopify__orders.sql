@@ -3,7 +3,8 @@
 -- rows), base_shopify__refunds (the refunded order) and data_quality_issues (the others).
 with
 
-source_orders as (
+source_orders as not materialized (
+    -- Not materialized: the store currency reads it again, as a reader of its own.
     select * from {{ shopify_table('order') }}
 ),
 
@@ -19,7 +20,7 @@ store as (
     -- The store currency: the var, else the currency most orders carry.
     {%- if (store_currency() | trim) == 'null' %}
     select mode(upper(trim(currency))) as store_currency
-    from {{ shopify_table('order') }}
+    from source_orders
     where nullif(trim(currency), '') is not null
     {%- else %}
     select {{ store_currency() }} as store_currency

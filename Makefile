@@ -78,10 +78,8 @@ dbt-test: $(TEST_STORE)/.done
 		$(DBT) docs generate $(DBT_FLAGS) --vars '{as_of_date: $(TEST_AS_OF)}' > target/docs_generate.log \
 		|| { cat target/docs_generate.log; exit 1; }
 
-# sqlfluff templates in one process and parses and lints in one per core (--processes 0): the
-# ingest models expand to 10k-40k characters of SQL, and parsing and linting them is most of the
-# time (4m32s on one core, 2m49s on two)
-# sqlfluff compiles the ingest models, which look at the landing tables: the loader runs first.
+# sqlfluff templates in one process and parses and lints in one per core (--processes 0).
+# sqlfluff compiles the base_raw__ models, which look at the landing tables: the loader runs first.
 # dbt-score checks the project's conventions on the parsed manifest (pyproject.toml, [tool.dbt-score]).
 lint: $(TEST_STORE)/.done
 	mkdir -p target

@@ -15,7 +15,7 @@ source as not materialized (
         country,
         _source_file,
         _source_row
-    from {{ online_retail_lines() }} as lines
+    from {{ online_retail_lines() }} as landed
 ),
 
 date_order as (
@@ -35,7 +35,8 @@ parsed as (
         {{ clean_text('source.stock_code') }} as stock_code,
         {{ clean_text('source.description') }} as description,
         {{ parse_decimal('source.quantity', 18, 4) }} as quantity,
-        {{ parse_online_retail_date('source.invoice_date', 'date_order.is_day_first') }} as invoiced_at,
+        {{ parse_online_retail_date('source.invoice_date', '(select is_day_first from date_order)') }}
+            as invoiced_at,
         {{ parse_decimal('source.unit_price', 18, 4) }} as unit_price,
         -- Customer numbers arrive as 17850, 17850.0 or '17850': written as an integer.
         cast(cast({{ parse_double('source.customer_id') }} as bigint) as varchar) as contact_id,
@@ -51,7 +52,6 @@ parsed as (
             order by source._source_file, source._source_row
         ) as copy_number
     from source
-    cross join date_order
 ),
 
 line_checked as (

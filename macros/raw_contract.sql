@@ -64,7 +64,11 @@
     {%- set landing = raw_landing_relation(entity) -%}
     {%- set contract = raw_entity(entity) -%}
     {%- if not execute or source_system() != 'raw' or batch['fingerprints'] | length == 0 -%}
-        {{ return(empty_relation(contract['columns'], 'raw_', batch.get('types', {}))) }}
+        {%- set wanted = [] -%}
+        {%- for column in contract['columns'] if columns is none or column in columns -%}
+            {%- do wanted.append(column) -%}
+        {%- endfor -%}
+        {{ return(empty_relation(wanted, 'raw_', batch.get('types', {}))) }}
     {%- endif -%}
     select
     {%- for column in contract['columns'] if columns is none or column in columns %}

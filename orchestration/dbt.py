@@ -165,8 +165,8 @@ def build_run_config(
     as_of_date: str, automation_as_of: str | None = None, **dbt_vars: Any
 ) -> dict[str, Any]:
     """Run config of the build job (or the automation job) for one as-of date. Other dbt vars go
-    to the dbt op and, in the build job, to the landing op (raw_landing), which lands nothing when
-    their source_system is not `raw` (the automation job lands nothing: it has no landing op)."""
+    to the dbt op and, in the build job, to the landing op (raw_landing), which lands what their
+    source_system reads (the automation job lands nothing: it has no landing op)."""
     config: dict[str, Any] = {"as_of_date": as_of_date}
     if automation_as_of:
         config["automation_as_of"] = automation_as_of

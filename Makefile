@@ -23,10 +23,12 @@ TEST_STORE := data/test_store
 TEST_DB := target/test_warehouse.duckdb
 TEST_AS_OF := 2025-06-30
 
-.PHONY: help install demo demo-data report test quick dbt-test lint pytest fuzz bench bench-sync docs dagster clean
+.PHONY: help install demo demo-data demo-spark report test quick dbt-test lint pytest spark-test fuzz bench bench-sync docs dagster clean
 
 help:
 	@echo "make demo   - install, generate a $(DEMO_CONTACTS)-contact demo store, build the warehouse, print a summary"
+	@echo "make demo-spark - the same demo store built on Spark (profiles.yml target spark; Java 17)"
+	@echo "make spark-test - the marts on Spark held against DuckDB: the test store and Online Retail"
 	@echo "make report - after make demo: publish the marts to $(SERVING_DIR), write the segment report to $(REPORT_DIR)"
 	@echo "make test   - everything CI checks: dbt build + tests, sqlfluff, ruff, pytest"
 	@echo "make quick  - the edit-build-check loop: dbt build of the test store, sqlfluff on the SQL you changed, ruff, pytest -m 'not e2e'"
@@ -39,8 +41,8 @@ help:
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
-		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
-		|| $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,spark]' \
+		|| $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -54,6 +56,13 @@ demo: demo-data
 	DBT_DUCKDB_PATH=$(DEMO_DB) SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) \
 		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(DEMO_AS_OF)}'
 	$(BIN)/segment-warehouse-summary --database $(DEMO_DB)
+
+# The demo store on Spark (dbt-spark, local session; README, "When one machine is not enough"): the
+# loader lands the files as Spark tables under target/spark, then the same dbt build.
+demo-spark: demo-data
+	DBT_TARGET=spark SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) $(LAND)
+	DBT_TARGET=spark SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) \
+		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(DEMO_AS_OF)}' --exclude-resource-type unit_test
 
 # What the Dagster job does after a build (published_segments, then segment_report), for the
 # warehouse `make demo` built: the marts as Parquet and serving.duckdb, then the HTML report.
@@ -95,6 +104,11 @@ pytest: install
 	$(BIN)/pytest
 
 test: dbt-test lint pytest
+
+# Every mart built on Spark held against DuckDB's, row for row: the test store (also in make test)
+# and the held-out real shop, UCI Online Retail (tests/test_spark_equality.py).
+spark-test: install
+	SEGMENT_SPARK_FULL=1 $(BIN)/pytest -m spark
 
 # The loop for whoever edits SQL (a few minutes instead of make test's full run; CI still runs
 # everything): dbt build of the small test store (models, contracts, unit and data tests), sqlfluff

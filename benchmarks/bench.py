@@ -534,7 +534,8 @@ def profiles_dir_for(run_dir: Path, memory_limit: str | None) -> str:
     profiles = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
     for profile in profiles.values():
         for output in (profile or {}).get("outputs", {}).values():
-            output.setdefault("settings", {})["memory_limit"] = memory_limit
+            if output.get("type") == "duckdb":
+                output.setdefault("settings", {})["memory_limit"] = memory_limit
     folder = run_dir / "profiles"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False, width=1000))

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.resources import DUCKDB_POOL, dbt_project
+from orchestration.resources import ENGINE, WAREHOUSE_POOL, dbt_project
 from segment_warehouse.landing import raw_contract
 
 DBT_ASSETS_NAME = "segment_warehouse_dbt"
@@ -54,7 +54,7 @@ shopify_table_specs = [
 static_segments_spec = dg.AssetSpec(
     key=dg.AssetKey(["static_segments", "static_segment_members"]),
     group_name="raw",
-    kinds={"duckdb"},
+    kinds={ENGINE},
     description=(
         "Static segments' frozen members (table static_segments.static_segment_members in the "
         "warehouse), written, listed and dropped by the command segment-warehouse-freeze; no "
@@ -213,7 +213,7 @@ def _failed_check_name(event: Any) -> str | None:
     dagster_dbt_translator=SegmentWarehouseTranslator(),
     name=DBT_ASSETS_NAME,
     retry_policy=BUILD_RETRY_POLICY,
-    pool=DUCKDB_POOL,
+    pool=WAREHOUSE_POOL,
 )
 def segment_warehouse_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig

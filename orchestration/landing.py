@@ -18,13 +18,20 @@ from typing import Any
 import dagster as dg
 
 from orchestration.dbt import LANDING_OP_NAME
-from orchestration.resources import DUCKDB_POOL, _from_repo_root, warehouse_path
+from orchestration.resources import (
+    ENGINE,
+    ON_SPARK,
+    WAREHOUSE_POOL,
+    _from_repo_root,
+    warehouse_path,
+)
 from segment_warehouse.landing import (
     land_source,
     online_retail_entity,
     raw_contract,
     settings,
 )
+from segment_warehouse.spark import land_on_spark
 
 RAW_CONTRACT = raw_contract()
 ONLINE_RETAIL = online_retail_entity("")
@@ -59,7 +66,7 @@ def landing_settings(config: LandingConfig) -> dict[str, Any]:
             dg.AssetSpec(
                 key=dg.AssetKey(list(entity.asset_key)),
                 group_name="raw",
-                kinds={"duckdb"},
+                kinds={ENGINE},
                 description=(
                     f"Raw-contract `{entity.name}` rows landed from the files in"
                     " SEGMENT_RAW_DATA_PATH (the shop export) into table"
@@ -71,7 +78,7 @@ def landing_settings(config: LandingConfig) -> dict[str, Any]:
         dg.AssetSpec(
             key=dg.AssetKey(list(ONLINE_RETAIL.asset_key)),
             group_name="raw",
-            kinds={"duckdb"},
+            kinds={ENGINE},
             description=(
                 "The UCI Online Retail lines (var online_retail_path, env"
                 " SEGMENT_ONLINE_RETAIL_PATH) landed into table raw.online_retail_lines by"
@@ -79,13 +86,15 @@ def landing_settings(config: LandingConfig) -> dict[str, Any]:
             ),
         ),
     ],
-    pool=DUCKDB_POOL,
+    pool=WAREHOUSE_POOL,
 )
 def raw_landing(
     context: dg.AssetExecutionContext, config: LandingConfig
 ) -> Iterator[dg.MaterializeResult]:
     values = landing_settings(config)
-    loads = {load.entity: load for load in land_source(values, log=context.log.info)}
+    # on Spark the loader lands into its own DuckDB file and declares the tables in Spark
+    land = land_on_spark if ON_SPARK else land_source
+    loads = {load.entity: load for load in land(values, log=context.log.info)}
     for entity in LANDED.values():
         load = loads.get(entity.name)
         metadata = (

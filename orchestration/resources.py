@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -10,14 +11,25 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
+from segment_warehouse.spark import target_type
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The engine is chosen by one setting, the dbt target (env DBT_TARGET, which dbt reads too; else
+# profiles.yml's default, dev = DuckDB). On spark the same definitions run without what only the
+# DuckDB file needs (README, "When one machine is not enough"): the one-op pool below, the
+# serving file and report, and the activation syncs (they read the DuckDB file).
+DBT_TARGET = os.environ.get("DBT_TARGET") or None
+ENGINE = target_type(DBT_TARGET)
+ON_SPARK = ENGINE == "spark"
 
 # Runs that write the DuckDB warehouse carry this tag; dagster.yaml lets one such run at a time.
 WRITER_TAGS = {"segment_warehouse/duckdb": "writer"}
 # Every op that opens the warehouse file (dbt, checks, publishing) is in this pool, limited to one
 # op at a time in dagster.yaml, so that runs of any job (UI materialisations included) never open
-# it while dbt writes.
+# it while dbt writes. Spark has no such limit (its catalog takes readers during a build): no pool.
 DUCKDB_POOL = "segment_warehouse_duckdb"
+WAREHOUSE_POOL = None if ON_SPARK else DUCKDB_POOL
 
 # The folders and files whose changes change the dbt manifest.
 _DBT_SOURCES = ("models", "seeds", "snapshots", "macros", "data-tests", "dbt_project.yml")
@@ -56,6 +68,13 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     manifest = project.manifest_path
     if not manifest.exists():
         return True
+    # a manifest parsed for the other engine (a `dbt --target spark` run writes target/ too)
+    try:
+        adapter = json.loads(manifest.read_text()).get("metadata", {}).get("adapter_type")
+    except (OSError, ValueError):
+        return True
+    if adapter != ENGINE:
+        return True
     built = manifest.stat().st_mtime
     for name in _DBT_SOURCES:
         root = REPO_ROOT / name
@@ -73,7 +92,13 @@ def prepare_dbt_project() -> DbtProject:
     older than the dbt sources; it needs no data: the raw readers only touch files when dbt
     executes.
     """
-    project = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
+    # The manifest depends on the target (the Python models are DuckDB-only): Spark's lives apart.
+    project = DbtProject(
+        project_dir=REPO_ROOT,
+        profiles_dir=REPO_ROOT,
+        target=DBT_TARGET,
+        target_path=Path("target/dagster-spark") if ON_SPARK else Path("target"),
+    )
     if project.preparer.using_dagster_dev() or _manifest_is_stale(project):
         invocation = DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
             ["parse", "--quiet"], target_path=project.target_path, raise_on_error=False

@@ -34,6 +34,7 @@ import duckdb
 import yaml
 
 from segment_warehouse.files import sql_literal
+from segment_warehouse.spark import land_on_spark, target_type
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES_YML = ROOT / "models" / "staging" / "raw" / "_raw__sources.yml"
@@ -620,14 +621,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", help="the DuckDB file (default: env DBT_DUCKDB_PATH)")
     parser.add_argument("--raw-data-path", help="the export folder (default: var raw_data_path)")
     parser.add_argument("--csv-encoding", help="auto, utf-8, latin-1 or utf-16 (var csv_encoding)")
+    parser.add_argument(
+        "--target",
+        help="the profiles.yml target of the build (default: env DBT_TARGET, else dev); on a"
+        " spark target the files land as Spark tables (segment_warehouse/spark.py)",
+    )
     args = parser.parse_args(argv)
     try:
         values = settings(args.vars)
         values["database"] = args.database or values["database"]
         values["raw_data_path"] = args.raw_data_path or values["raw_data_path"]
         values["csv_encoding"] = args.csv_encoding or values["csv_encoding"]
-        land_source(values, log=lambda line: print(line, flush=True))
-    except (LandingError, duckdb.Error) as error:
+        log = lambda line: print(line, flush=True)  # noqa: E731
+        if target_type(args.target) == "spark":
+            land_on_spark(values, log)
+        else:
+            land_source(values, log)
+    except (LandingError, duckdb.Error, ValueError) as error:
         print(f"segment-warehouse-land: {error}", file=sys.stderr, flush=True)
         return 1
     return 0

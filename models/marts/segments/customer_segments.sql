@@ -29,6 +29,10 @@ profile as (
     select * from {{ ref('customer_profile') }}
 ),
 
+{#- The predictive and cluster marts come from Python models, which run on DuckDB only
+    (dbt_project.yml): on another engine their columns are null. -#}
+{%- if python_models_enabled() %}
+
 predictions as (
     select * from {{ ref('customer_predictions') }}
 ),
@@ -36,6 +40,7 @@ predictions as (
 clusters as (
     select * from {{ ref('customer_clusters') }}
 ),
+{%- endif %}
 
 microsegments as (
     select * from {{ ref('customer_microsegments') }}
@@ -90,6 +95,7 @@ final as (
         profile.time_on_site_seconds,
         profile.funnel_stage,
         profile.favourite_category,
+        {%- if python_models_enabled() %}
         predictions.p_alive,
         predictions.expected_orders_365d,
         predictions.predicted_clv_365d,
@@ -97,6 +103,15 @@ final as (
         predictions.value_tier,
         predictions.purchase_intent,
         clusters.cluster_name,
+        {%- else %}
+        cast(null as double) as p_alive,
+        cast(null as double) as expected_orders_365d,
+        cast(null as double) as predicted_clv_365d,
+        cast(null as string) as churn_risk,
+        cast(null as string) as value_tier,
+        cast(null as string) as purchase_intent,
+        cast(null as string) as cluster_name,
+        {%- endif %}
         microsegments.microsegment
     from contacts
     inner join rfm
@@ -111,13 +126,17 @@ final as (
         on contacts.contact_id = scores.contact_id
     inner join profile
         on contacts.contact_id = profile.contact_id
+    {%- if python_models_enabled() %}
     inner join predictions
         on contacts.contact_id = predictions.contact_id
+    {%- endif %}
     inner join microsegments
         on contacts.contact_id = microsegments.contact_id
+    {%- if python_models_enabled() %}
     -- a prospect, or any contact on a date with too few customers to cluster, has no cluster
     left join clusters
         on contacts.contact_id = clusters.contact_id
+    {%- endif %}
 )
 
 select * from final

@@ -251,7 +251,12 @@ def compare_mart(
     spark_select = ", ".join(
         f'cast("{column}" as {duck_types[column]}) as "{column}"' for column in columns
     )
-    if mart in ("segment_membership", "segment_membership_history", "segment_membership_changes"):
+    if mart in (
+        "segment_membership",
+        "segment_membership_history",
+        "segment_membership_changes",
+        "activation_members",
+    ):
         families = ", ".join(f"'{family}'" for family in PYTHON_FAMILIES)
         where = f"segment_family not in ({families})"
     condition = f" where {where}" if where else ""

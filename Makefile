@@ -23,7 +23,7 @@ TEST_STORE := data/test_store
 TEST_DB := target/test_warehouse.duckdb
 TEST_AS_OF := 2025-06-30
 
-.PHONY: help install demo demo-data demo-spark report test quick dbt-test lint pytest spark-test fuzz bench bench-sync docs dagster clean
+.PHONY: help install demo demo-data demo-spark report test quick dbt-test lint pytest spark-test fuzz bench bench-spark bench-sync docs dagster clean
 
 help:
 	@echo "make demo   - install, generate a $(DEMO_CONTACTS)-contact demo store, build the warehouse, print a summary"
@@ -34,6 +34,7 @@ help:
 	@echo "make quick  - the edit-build-check loop: dbt build of the test store, sqlfluff on the SQL you changed, ruff, pytest -m 'not e2e'"
 	@echo "make fuzz   - random stores, dates and vars, each build held against the pandas reference (FUZZ_CASES, FUZZ_SEED)"
 	@echo "make bench  - build benchmarks (100k, 1M, 10M orders) and the daily sync (1M contacts); BENCHMARKS.md"
+	@echo "make bench-spark - Spark local against DuckDB: the test store and 1M orders; BENCHMARKS.md"
 	@echo "make docs   - dbt docs generate (target/index.html)"
 	@echo "make dagster - the Dagster UI on http://127.0.0.1:3000"
 
@@ -138,6 +139,12 @@ fuzz: install
 
 bench: install
 	$(BIN)/python -m benchmarks.bench
+
+# Spark local against DuckDB on this machine, one after the other: the test store and 1M orders
+# (BENCHMARKS.md, "Spark local against DuckDB"; SPARK_BENCH_ORDERS=test,100k,1M).
+SPARK_BENCH_ORDERS ?= test,1M
+bench-spark: install
+	$(BIN)/python -m benchmarks.bench_spark --orders $(SPARK_BENCH_ORDERS)
 	$(BIN)/python -m benchmarks.bench_sync
 
 bench-sync: install

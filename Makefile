@@ -63,7 +63,7 @@ demo: demo-data
 demo-spark: demo-data
 	DBT_TARGET=spark SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) $(LAND)
 	DBT_TARGET=spark SEGMENT_RAW_DATA_PATH=$(DEMO_STORE) \
-		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(DEMO_AS_OF)}' --exclude-resource-type unit_test
+		$(DBT) build $(DBT_FLAGS) --vars '{as_of_date: $(DEMO_AS_OF)}'
 
 # What the Dagster job does after a build (published_segments, then segment_report), for the
 # warehouse `make demo` built: the marts as Parquet and serving.duckdb, then the HTML report.

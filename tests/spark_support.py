@@ -170,6 +170,32 @@ def build_on_spark(
     return SparkBuild(folder, done.returncode, output, time.perf_counter() - began)
 
 
+def run_dbt_on_spark(
+    build: SparkBuild, args: list[str], store: Path | None = None, timeout: int = 1800
+) -> SparkBuild:
+    """A dbt command (e.g. `test --select resource_type:unit_test`) on the catalog of `build`."""
+    extra = {"SEGMENT_RAW_DATA_PATH": str(Path(store).resolve())} if store is not None else {}
+    began = time.perf_counter()
+    done = subprocess.run(
+        [
+            str(PYTHON.parent / "dbt"),
+            *args,
+            "--profiles-dir",
+            str(ROOT),
+            "--project-dir",
+            str(ROOT),
+        ],
+        cwd=ROOT,
+        env=spark_env(build.folder, extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return SparkBuild(
+        build.folder, done.returncode, done.stdout + done.stderr, time.perf_counter() - began
+    )
+
+
 _EXPORT = """
 import sys
 from pathlib import Path

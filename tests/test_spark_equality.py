@@ -9,7 +9,9 @@ Retail (541,909 lines), built on both engines (env SEGMENT_SPARK_FULL=1).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from spark_support import (
     build_on_spark,
     compare_builds,
     export_spark_marts,
+    run_dbt_on_spark,
 )
 
 pytestmark = [
@@ -84,6 +87,30 @@ def test_test_store_marts_equal_on_spark_and_duckdb(
     assert rows["segment_membership"] > 20_000
     assert rows["data_quality_issues"] > 0
     assert rows["automation_queue"] > 0
+
+
+def test_unit_tests_pass_on_spark(builds: BuildPool) -> None:
+    """The dbt unit tests (the rules at their boundaries, on fixed inputs) on the Spark catalog the
+    test store's build left: the same tests as on DuckDB, less those of the Python models."""
+    build = builds.result("spark_demo").check()
+    store = builds.result("demo")[0]
+    done = run_dbt_on_spark(
+        build,
+        [
+            "test",
+            "--select",
+            "resource_type:unit_test",
+            "--vars",
+            json.dumps({"as_of_date": DEMO_AS_OF}),
+        ],
+        store,
+    )
+    assert done.returncode == 0, f"unit tests failed on Spark:\n{done.output[-6000:]}"
+    summary = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", done.output)
+    assert summary, done.output[-3000:]
+    passed, _, errors, skipped = map(int, summary.groups())
+    assert errors == 0 and skipped == 0
+    assert passed >= 30, f"only {passed} unit tests ran on Spark"
 
 
 @pytest.mark.skipif(not FULL, reason="make spark-test (SEGMENT_SPARK_FULL=1)")

@@ -45,12 +45,12 @@ parsed as (
         source._source_row,
         {{ row_as_struct('source') }} as raw_row,
         -- Exact duplicates: all eight columns equal; the first row in the file is kept.
-        row_number() over (
+        cast(row_number() over (
             partition by
                 source.invoice_no, source.stock_code, source.description, source.quantity,
                 source.invoice_date, source.unit_price, source.customer_id, source.country
             order by source._source_file, source._source_row
-        ) as copy_number
+        ) as bigint) as copy_number
     from source
 ),
 
@@ -81,7 +81,7 @@ line_checked as (
 invoices as (
     select
         invoice_no,
-        sum(line_amount) as invoice_amount
+        cast(sum(line_amount) as decimal(38, 4)) as invoice_amount
     from line_checked
     where line_failure is null
     group by invoice_no

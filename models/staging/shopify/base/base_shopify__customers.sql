@@ -12,11 +12,11 @@ numbered as (
         {{ row_as_struct('source_customers') }} as raw_row,
         -- A table has no row order: the row's place by id and sync time names it in
         -- data_quality_issues (the hash makes the order total, so every read numbers rows alike).
-        row_number() over (
+        cast(row_number() over (
             order by
-                source_customers.id, source_customers._fivetran_synced,
-                source_customers.updated_at, {{ row_hash('source_customers') }}
-        ) as _source_row
+                source_customers.id nulls last, source_customers._fivetran_synced nulls last,
+                source_customers.updated_at nulls last, {{ row_hash('source_customers') }}
+        ) as bigint) as _source_row
     from source_customers
 ),
 
@@ -24,10 +24,10 @@ ranked as (
     select
         *,
         -- Two copies of one id: the one Fivetran wrote last wins.
-        row_number() over (
+        cast(row_number() over (
             partition by id
             order by _fivetran_synced desc nulls last, updated_at desc nulls last, _source_row desc
-        ) as copy_rank
+        ) as bigint) as copy_rank
     from numbered
 ),
 

@@ -33,11 +33,11 @@ numbered as (
         {{ row_as_struct('source_orders') }} as raw_row,
         -- A table has no row order: the row's place by id and sync time names it in
         -- data_quality_issues (the hash makes the order total, so every read numbers rows alike).
-        row_number() over (
+        cast(row_number() over (
             order by
-                source_orders.id, source_orders._fivetran_synced,
-                source_orders.updated_at, {{ row_hash('source_orders') }}
-        ) as _source_row
+                source_orders.id nulls last, source_orders._fivetran_synced nulls last,
+                source_orders.updated_at nulls last, {{ row_hash('source_orders') }}
+        ) as bigint) as _source_row
     from source_orders
 ),
 
@@ -63,10 +63,10 @@ parsed as (
         coalesce(_fivetran_deleted, false) as is_deleted,
         coalesce(test, false) as is_test_order,
         -- Two copies of one id: the one Fivetran wrote last wins.
-        row_number() over (
+        cast(row_number() over (
             partition by id
             order by _fivetran_synced desc nulls last, updated_at desc nulls last, _source_row desc
-        ) as copy_rank,
+        ) as bigint) as copy_rank,
         _source_row,
         raw_row
     from numbered

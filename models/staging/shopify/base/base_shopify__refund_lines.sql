@@ -15,11 +15,11 @@ numbered as (
     select
         source_refund_lines.*,
         {{ row_as_struct('source_refund_lines') }} as raw_row,
-        row_number() over (
+        cast(row_number() over (
             order by
-                source_refund_lines.id, source_refund_lines._fivetran_synced,
+                source_refund_lines.id nulls last, source_refund_lines._fivetran_synced nulls last,
                 {{ row_hash('source_refund_lines') }}
-        ) as _source_row
+        ) as bigint) as _source_row
     from source_refund_lines
 ),
 
@@ -29,10 +29,10 @@ parsed as (
         numbered.refund_id,
         cast(numbered.subtotal as decimal(18, 4)) as subtotal,
         cast(numbered.total_tax as decimal(18, 4)) as total_tax,
-        row_number() over (
+        cast(row_number() over (
             partition by numbered.id
             order by numbered._fivetran_synced desc nulls last, numbered._source_row desc
-        ) as copy_rank,
+        ) as bigint) as copy_rank,
         refunds.refund_id is not null as has_refund,
         numbered._source_row,
         numbered.raw_row

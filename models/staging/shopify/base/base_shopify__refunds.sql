@@ -22,9 +22,9 @@ numbered as (
     select
         source_refunds.*,
         {{ row_as_struct('source_refunds') }} as raw_row,
-        row_number() over (
-            order by source_refunds.id, source_refunds._fivetran_synced, {{ row_hash('source_refunds') }}
-        ) as _source_row
+        cast(row_number() over (
+            order by source_refunds.id nulls last, source_refunds._fivetran_synced nulls last, {{ row_hash('source_refunds') }}
+        ) as bigint) as _source_row
     from source_refunds
 ),
 
@@ -34,10 +34,10 @@ parsed as (
         cast(order_id as string) as order_id,
         -- processed_at is when the money went back; created_at when it was not recorded.
         coalesce(processed_at, created_at) as refunded_at,
-        row_number() over (
+        cast(row_number() over (
             partition by id
             order by _fivetran_synced desc nulls last, _source_row desc
-        ) as copy_rank,
+        ) as bigint) as copy_rank,
         _source_row,
         raw_row
     from numbered

@@ -318,3 +318,12 @@
 {% macro duckdb__row_hash(relation) -%}hash({{ relation }}){%- endmacro %}
 
 {% macro default__row_hash(relation) -%}xxhash64({{ relation }}.*){%- endmacro %}
+
+{% macro star_exclude(columns) -%}
+    {#- `*` without `columns` (DuckDB's `* exclude`, which sqlfluff's DuckDB dialect reads; Spark's `* except`). -#}
+    {{ return(adapter.dispatch('star_exclude', 'segment_warehouse')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__star_exclude(columns) -%}* exclude ({{ columns | join(', ') }}){%- endmacro %}
+
+{% macro default__star_exclude(columns) -%}* except ({{ columns | join(', ') }}){%- endmacro %}

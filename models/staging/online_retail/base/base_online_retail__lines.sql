@@ -23,7 +23,11 @@ date_order as (
     -- choice for all the files together (a glob of both sheets of Online Retail II).
     select
         coalesce(
-            bool_or(try_cast(regexp_extract(invoice_date, {{ regex_literal('^\s*([0-9]{1,2})[/.-]') }}, 1) as integer) > 12),
+            bool_or(
+                try_cast(
+                    regexp_extract(invoice_date, {{ regex_literal('^\s*([0-9]{1,2})[/.-]') }}, 1) as integer
+                ) > 12
+            ),
             false
         ) as is_day_first
     from source

@@ -23,7 +23,9 @@ numbered as (
         source_refunds.*,
         {{ row_as_struct('source_refunds') }} as raw_row,
         cast(row_number() over (
-            order by source_refunds.id nulls last, source_refunds._fivetran_synced nulls last, {{ row_hash('source_refunds') }}
+            order by
+                source_refunds.id nulls last, source_refunds._fivetran_synced nulls last,
+                {{ row_hash('source_refunds') }}
         ) as bigint) as _source_row
     from source_refunds
 ),

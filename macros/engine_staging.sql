@@ -139,7 +139,9 @@
 {%- endmacro %}
 
 {% macro row_to_json(expression) -%}
-    {#- A struct as JSON text (DuckDB: type JSON; Spark: a string that keeps the null fields). -#}
+    {#- A struct as JSON text (DuckDB: type JSON; Spark: a string that keeps the null fields and
+        writes a timestamp as DuckDB writes a naive one, to the second: fractions of a second are
+        not written on Spark). -#}
     {{ return(adapter.dispatch('row_to_json', 'segment_warehouse')(expression)) }}
 {%- endmacro %}
 
@@ -147,7 +149,7 @@
 {%- endmacro %}
 
 {% macro default__row_to_json(expression) -%}
-    to_json({{ expression }}, map('ignoreNullFields', 'false', 'timestampFormat', 'yyyy-MM-dd HH:mm:ssXXX'))
+    to_json({{ expression }}, map('ignoreNullFields', 'false', 'timestampFormat', 'yyyy-MM-dd HH:mm:ss'))
 {%- endmacro %}
 
 {% macro json_text_at(json, path) -%}

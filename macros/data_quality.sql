@@ -11,7 +11,7 @@
 {% macro usable_rows(model) -%}
     {#- The usable rows of a raw-contract staging model (stg_raw__<entity>), with the entity's
         columns only: the rows whose verdict is null, without the verdict's columns. -#}
-    select * exclude (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    select {{ star_exclude(['dq_failure', 'dq_emptied_columns', 'record_key', '_source_file', '_source_row', 'raw_row']) }}
     from {{ ref(model) }}
     where dq_failure is null
 {%- endmacro %}
@@ -20,7 +20,7 @@
     {#- checks: list of (condition, reason, column); the first condition that holds wins. -#}
     case
     {%- for condition, reason, column in checks %}
-        when {{ condition }} then {'reason': '{{ reason }}', 'column_name': '{{ column }}'}
+        when {{ condition }} then {{ struct_of({'reason': "'" ~ reason ~ "'", 'column_name': "'" ~ column ~ "'"}) }}
     {%- endfor %}
     end
 {%- endmacro %}
@@ -28,15 +28,15 @@
 {% macro dq_emptied_columns(checks) -%}
     {#- checks: list of (condition, column); names of the optional columns that were emptied. -#}
     {%- if checks | length == 0 -%}
-        cast([] as varchar [])
+        {{ empty_string_list() }}
     {%- else -%}
         {#- segment_emptied_columns (macros/parsing.sql): the names of the checks that hold, sorted;
             sorting runs only for the rows where one holds. -#}
-        segment_emptied_columns([
-        {%- for condition, column in checks %}
-            if({{ condition }}, '{{ column }}', null){% if not loop.last %},{% endif %}
-        {%- endfor %}
-        ])
+        {%- set expressions = [] -%}
+        {%- for condition, column in checks -%}
+            {%- do expressions.append('if(' ~ condition ~ ", '" ~ column ~ "', null)") -%}
+        {%- endfor -%}
+        {{ emptied_column_names(expressions) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -28,7 +28,7 @@
 {% macro ingest_config(entity) -%}
     {#- The config every ingest model shares. -#}
     {{ config(
-        materialized='incremental',
+        materialized=('incremental' if target.type == 'duckdb' else 'table'),
         incremental_strategy='delete+insert',
         unique_key='_source_file',
         on_schema_change='sync_all_columns',
@@ -141,7 +141,7 @@ keyed as (
         *,
         case
             when {{ key_columns | join(' is not null and ') }} is not null
-                then hash({{ key_columns | join(', ') }})
+                then {{ row_key_hash(key_columns) }}
         end as key_hash
     from checked
 ),
@@ -149,7 +149,7 @@ keyed as (
 batch_keys as (
     -- The key hashes of this batch, from a reader of their own (of the key's columns only): a
     -- second reference to the parsed rows would make DuckDB materialise them.
-    select hash({{ key_columns | join(', ') }}) as key_hash
+    select {{ row_key_hash(key_columns) }} as key_hash
     from (
         select
         {%- for column, expression in keys %}
@@ -180,12 +180,14 @@ repeated_keys as (
 
 final as (
     select
-        keyed.* replace (
-            -- the raw values, null where the parsed value gives them back
+        -- the raw values, null where the parsed value gives them back
+        {%- set replacements = [] %}
         {%- for column in raw_entity(entity)['columns'] %}
-            segment_raw_if_lost(raw_{{ column }}, {{ raw_sources.get(column, column) }}) as raw_{{ column }}{% if not loop.last %},{% endif %}
+            {%- do replacements.append(('raw_' ~ column, raw_if_lost(
+                'raw_' ~ column, raw_sources.get(column, column), raw_types.get(column, type_of_text())
+            ))) %}
         {%- endfor %}
-        ),
+        {{ star_replace('keyed', replacements) }},
         repeated_keys.key_hash is not null as key_seen_before,
         {{ sql_string(rules_version) }} as _ingest_version
     from keyed
@@ -200,12 +202,12 @@ select * from final
     {#- The raw row under its contract names, rebuilt from an ingest table's columns
         (relation: their qualifier, or none). -#}
     {%- set prefix = relation ~ '.' if relation else '' -%}
-    {
+    {%- set fields = {} -%}
     {%- for column in raw_entity(entity)['columns'] -%}
-        {%- set raw_type = raw_types.get(column, 'VARCHAR') -%}
-        '{{ column }}': coalesce({{ prefix }}raw_{{ column }}, try_cast({{ prefix }}{{ raw_sources.get(column, column) }} as {{ raw_type }})){% if not loop.last %}, {% endif %}
+        {%- set raw_type = raw_types.get(column, type_of_text()) -%}
+        {%- do fields.update({column: 'coalesce(' ~ prefix ~ 'raw_' ~ column ~ ', try_cast(' ~ prefix ~ raw_sources.get(column, column) ~ ' as ' ~ raw_type ~ '))'}) -%}
     {%- endfor -%}
-    }
+    {{ struct_of(fields) }}
 {%- endmacro %}
 
 {% macro ingested_raw_types(entity) -%}

@@ -9,6 +9,10 @@
         boolean expression, one choice for all the files of online_retail_path together): the
         DuckDB function segment_parse_retail_date (macros/parsing.sql).
     -#}
+    {{ return(adapter.dispatch('parse_online_retail_date', 'segment_warehouse')(column, is_day_first)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_online_retail_date(column, is_day_first) -%}
     segment_parse_retail_date({{ column }}, {{ is_day_first }})
 {%- endmacro %}
 

@@ -13,6 +13,10 @@
 {% macro clean_text(column) -%}
     {#- Text trimmed of surrounding whitespace (tabs and line breaks included), blank -> null:
         the DuckDB function segment_clean_text (create_parsing_functions). -#}
+    {{ return(adapter.dispatch('clean_text', 'segment_warehouse')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__clean_text(column) -%}
     segment_clean_text({{ column }})
 {%- endmacro %}
 
@@ -24,8 +28,12 @@
     {%- if source_type is not none and (source_type.startswith('TIMESTAMP') and 'TIME ZONE' not in source_type or source_type == 'DATE') -%}
         cast({{ column }} as timestamp)
     {%- else -%}
-        segment_parse_timestamp({{ column }})
+        {{ adapter.dispatch('parse_timestamp_text', 'segment_warehouse')(column) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp_text(column) -%}
+    segment_parse_timestamp({{ column }})
 {%- endmacro %}
 
 {% macro parse_date(column, source_type=none) -%}
@@ -38,6 +46,10 @@
 
 {% macro parse_integer(column) -%}
     {#- A whole number; 2.5 (text or a Parquet double) is unparseable, not rounded. -#}
+    {{ return(adapter.dispatch('parse_integer', 'segment_warehouse')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_integer(column) -%}
     segment_parse_integer({{ column }})
 {%- endmacro %}
 
@@ -46,12 +58,20 @@
 {%- endmacro %}
 
 {% macro parse_boolean(column) -%}
+    {{ return(adapter.dispatch('parse_boolean', 'segment_warehouse')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_boolean(column) -%}
     segment_parse_boolean({{ column }})
 {%- endmacro %}
 
 {% macro is_unparseable(raw_column, parsed_expression) -%}
     {#- A value was there (not null, not blank) but could not be read. The blank test, which
         prints the value, runs only on the few rows whose parse failed. -#}
+    {{ return(adapter.dispatch('is_unparseable', 'segment_warehouse')(raw_column, parsed_expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__is_unparseable(raw_column, parsed_expression) -%}
     segment_is_unparseable({{ raw_column }}, {{ parsed_expression }})
 {%- endmacro %}
 
@@ -114,5 +134,9 @@ create or replace macro {{ target.database }}.main.segment_emptied_columns(segme
 
 {% macro create_parsing_functions() -%}
     {#- on-run-start: (re)creates the parsing functions of parsing_functions_sql. -#}
+    {{ return(adapter.dispatch('create_parsing_functions', 'segment_warehouse')()) }}
+{%- endmacro %}
+
+{% macro duckdb__create_parsing_functions() -%}
     {{ parsing_functions_sql() }}
 {%- endmacro %}

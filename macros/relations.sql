@@ -10,10 +10,10 @@
 {% macro empty_relation(columns, prefix='', types={}) -%}
     select
     {%- for column in columns %}
-        cast(null as {{ types.get(column, 'varchar') }}) as {{ prefix }}{{ column }},
+        cast(null as {{ types.get(column, type_of_text()) }}) as {{ prefix }}{{ column }},
     {%- endfor %}
-        cast(null as varchar) as _source_file,
+        cast(null as {{ type_of_text() }}) as _source_file,
         cast(null as bigint) as _source_row,
-        cast(null as varchar) as _source_fingerprint
+        cast(null as {{ type_of_text() }}) as _source_fingerprint
     where false
 {%- endmacro %}

@@ -47,12 +47,7 @@
             {%- if where | length == 0 -%}
                 {%- do where.append(node.database ~ '.' ~ node.schema) -%}
             {%- endif -%}
-            {%- set found = run_query(
-                "select lower(column_name) from information_schema.columns"
-                ~ " where table_catalog = '" ~ node.database ~ "'"
-                ~ " and table_schema = '" ~ node.schema ~ "'"
-                ~ " and table_name = '" ~ node.identifier ~ "'"
-            ).columns[0].values() | list -%}
+            {%- set found = relation_column_names(node.database, node.schema, node.identifier) -%}
             {%- if found | length == 0 -%}
                 {%- do missing_tables.append(node.identifier) -%}
             {%- else -%}

@@ -8,6 +8,10 @@
 {% macro create_static_segments_table() -%}
     {#- on-run-start: the schema and table of the frozen members, created when missing, so that a
         fresh warehouse builds (with no static segment) and the freeze command has a table to write. -#}
+    {{ return(adapter.dispatch('create_static_segments_table', 'segment_warehouse')()) }}
+{%- endmacro %}
+
+{% macro duckdb__create_static_segments_table() -%}
     {%- if execute -%}
         create schema if not exists static_segments;
         create table if not exists static_segments.static_segment_members (

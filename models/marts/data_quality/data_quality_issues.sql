@@ -27,7 +27,7 @@ with
         _source_file,
         _source_row
     from {{ ref(model) }}
-    where dq_failure is not null or len(dq_emptied_columns) > 0
+    where dq_failure is not null or {{ list_length('dq_emptied_columns') }} > 0
 ),
 
 {{ entity }}_checked as (
@@ -41,7 +41,7 @@ with
         checked_row.dq_emptied_columns,
         checked_row._source_file,
         checked_row._source_row,
-        to_json(checked_row.raw_row) as raw_row
+        {{ row_to_json('checked_row.raw_row') }} as raw_row
     from {{ ref(model) }} as checked_row
     semi join {{ entity }}_flagged_rows as flagged_rows
         on
@@ -82,7 +82,7 @@ emptied_values as (
     select
         entity,
         record_key,
-        unnest(dq_emptied_columns) as column_name,
+        {{ unnest_list('dq_emptied_columns') }} as column_name,
         'unparseable_value' as reason,
         'value_emptied' as outcome,
         _source_file,
@@ -109,7 +109,7 @@ final as (
         outcome,
         case
             when column_name = 'all columns' then null
-            else json_extract_string(raw_row, '$.' || split_part(column_name, ',', 1))
+            else {{ json_text_at('raw_row', "'$.' || split_part(column_name, ',', 1)") }}
         end as raw_value,
         raw_row,
         {{ as_of_date() }} as as_of_date

@@ -14,7 +14,7 @@ contacts as (
     select
         contact_id,
         min(invoiced_at) as created_at,
-        arg_min(country, invoiced_at) as country
+        min_by(country, invoiced_at) as country
     from attributable
     group by contact_id
 )

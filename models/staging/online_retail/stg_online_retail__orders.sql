@@ -12,7 +12,7 @@ orders as (
         any_value(contact_id) as contact_id,
         min(invoiced_at) as ordered_at,
         'completed' as status,
-        sum(line_amount) as amount_net
+        cast(sum(line_amount) as decimal(38, 4)) as amount_net
     from lines
     group by invoice_no
 )

@@ -11,7 +11,7 @@ refunds as (
         invoice_no as refund_id,
         any_value(contact_id) as contact_id,
         min(invoiced_at) as refunded_at,
-        -sum(line_amount) as amount_net
+        cast(-sum(line_amount) as decimal(38, 4)) as amount_net
     from lines
     group by invoice_no
 )

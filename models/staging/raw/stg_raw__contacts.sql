@@ -10,7 +10,7 @@ ingested as (
     select * from {{ ref('base_raw__contacts') }}
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     -- No check against other entities: the verdict is the row checks'. Not materialized: the
     -- duplicate ranking reads it again, for the repeated keys only.
     select
@@ -71,7 +71,7 @@ final as (
             checked.dq_failure,
             case
                 when duplicates._source_row is not null
-                    then { 'reason': 'duplicate_key', 'column_name': 'contact_id' }
+                    then {{ struct_of({'reason': "'duplicate_key'", 'column_name': "'contact_id'"}) }}
             end
         ) as dq_failure,
         checked.dq_emptied_columns,

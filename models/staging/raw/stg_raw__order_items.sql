@@ -24,7 +24,7 @@ orders as (
     where dq_failure is null
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     -- Not materialized: the duplicate ranking reads it again, for the repeated keys only.
     select
         ingested.*,
@@ -86,7 +86,9 @@ final as (
             checked.dq_failure,
             case
                 when duplicates._source_row is not null
-                    then { 'reason': 'duplicate_key', 'column_name': 'order_id, line_number' }
+                    then {{ struct_of({
+                        'reason': "'duplicate_key'", 'column_name': "'order_id, line_number'"
+                    }) }}
             end
         ) as dq_failure,
         checked.dq_emptied_columns,

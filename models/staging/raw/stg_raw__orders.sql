@@ -47,7 +47,7 @@ converted as (
         on ingested.currency = upper(trim(currency_rates.currency))
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     -- Not materialized: the duplicate ranking reads it again, for the repeated keys only.
     select
         converted.*,
@@ -107,7 +107,7 @@ final as (
             checked.dq_failure,
             case
                 when duplicates._source_row is not null
-                    then { 'reason': 'duplicate_key', 'column_name': 'order_id' }
+                    then {{ struct_of({'reason': "'duplicate_key'", 'column_name': "'order_id'"}) }}
             end
         ) as dq_failure,
         checked.dq_emptied_columns,

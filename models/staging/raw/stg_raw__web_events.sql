@@ -16,7 +16,7 @@ contacts as (
     where dq_failure is null
 ),
 
-checked as not materialized (
+checked as {{ not_materialized() }} (
     -- Not materialized: the duplicate ranking reads it again, for the repeated keys only.
     select
         ingested.*,
@@ -75,7 +75,7 @@ final as (
             checked.dq_failure,
             case
                 when duplicates._source_row is not null
-                    then { 'reason': 'duplicate_key', 'column_name': 'event_id' }
+                    then {{ struct_of({'reason': "'duplicate_key'", 'column_name': "'event_id'"}) }}
             end
         ) as dq_failure,
         checked.dq_emptied_columns,

@@ -2,7 +2,7 @@
 -- text, either layout), parsed and tagged with its data-quality failure.
 with
 
-source as not materialized (
+source as {{ not_materialized() }} (
     -- Not materialized: date_order reads it again, as a reader of its own.
     select
         invoice_no,
@@ -23,7 +23,11 @@ date_order as (
     -- choice for all the files together (a glob of both sheets of Online Retail II).
     select
         coalesce(
-            bool_or(try_cast(regexp_extract(invoice_date, '^\s*([0-9]{1,2})[/.-]', 1) as integer) > 12),
+            bool_or(
+                try_cast(
+                    regexp_extract(invoice_date, {{ regex_literal('^\s*([0-9]{1,2})[/.-]') }}, 1) as integer
+                ) > 12
+            ),
             false
         ) as is_day_first
     from source
@@ -39,18 +43,18 @@ parsed as (
             as invoiced_at,
         {{ parse_decimal('source.unit_price', 18, 4) }} as unit_price,
         -- Customer numbers arrive as 17850, 17850.0 or '17850': written as an integer.
-        cast(cast({{ parse_double('source.customer_id') }} as bigint) as varchar) as contact_id,
+        cast(cast({{ parse_double('source.customer_id') }} as bigint) as string) as contact_id,
         {{ clean_text('source.country') }} as country,
         source._source_file,
         source._source_row,
-        source as raw_row,
+        {{ row_as_struct('source') }} as raw_row,
         -- Exact duplicates: all eight columns equal; the first row in the file is kept.
-        row_number() over (
+        cast(row_number() over (
             partition by
                 source.invoice_no, source.stock_code, source.description, source.quantity,
                 source.invoice_date, source.unit_price, source.customer_id, source.country
             order by source._source_file, source._source_row
-        ) as copy_number
+        ) as bigint) as copy_number
     from source
 ),
 
@@ -71,8 +75,8 @@ line_checked as (
         ]) }} as line_failure,
         cast(parsed.quantity * parsed.unit_price as decimal(18, 4)) as line_amount,
         case
-            when starts_with(parsed.invoice_no, 'C') then 'cancellation'
-            when starts_with(parsed.invoice_no, 'A') then 'adjustment'
+            when parsed.invoice_no like 'C%' then 'cancellation'
+            when parsed.invoice_no like 'A%' then 'adjustment'
             else 'order'
         end as invoice_kind
     from parsed
@@ -81,7 +85,7 @@ line_checked as (
 invoices as (
     select
         invoice_no,
-        sum(line_amount) as invoice_amount
+        cast(sum(line_amount) as decimal(38, 4)) as invoice_amount
     from line_checked
     where line_failure is null
     group by invoice_no
@@ -121,7 +125,7 @@ final as (
         line_failure is null as is_attributable,
         coalesce(invoice_no, '') || ' line ' || _source_row as record_key,
         dq_failure,
-        cast([] as varchar[]) as dq_emptied_columns,
+        {{ empty_string_list() }} as dq_emptied_columns,
         _source_file,
         _source_row,
         raw_row

@@ -9,14 +9,14 @@ source_customers as (
 numbered as (
     select
         source_customers.*,
-        source_customers as raw_row,
+        {{ row_as_struct('source_customers') }} as raw_row,
         -- A table has no row order: the row's place by id and sync time names it in
         -- data_quality_issues (the hash makes the order total, so every read numbers rows alike).
-        row_number() over (
+        cast(row_number() over (
             order by
-                source_customers.id, source_customers._fivetran_synced,
-                source_customers.updated_at, hash(source_customers)
-        ) as _source_row
+                source_customers.id nulls last, source_customers._fivetran_synced nulls last,
+                source_customers.updated_at nulls last, {{ row_hash('source_customers') }}
+        ) as bigint) as _source_row
     from source_customers
 ),
 
@@ -24,16 +24,16 @@ ranked as (
     select
         *,
         -- Two copies of one id: the one Fivetran wrote last wins.
-        row_number() over (
+        cast(row_number() over (
             partition by id
             order by _fivetran_synced desc nulls last, updated_at desc nulls last, _source_row desc
-        ) as copy_rank
+        ) as bigint) as copy_rank
     from numbered
 ),
 
 parsed as (
     select
-        cast(id as varchar) as contact_id,
+        cast(id as string) as contact_id,
         nullif(trim(email), '') as email,
         nullif(trim(first_name), '') as first_name,
         nullif(trim(last_name), '') as last_name,
@@ -68,7 +68,7 @@ final as (
             ("contact_id is null", 'missing_key', 'id'),
             ("copy_rank > 1", 'duplicate_key', 'id'),
         ]) }} as dq_failure,
-        cast([] as varchar[]) as dq_emptied_columns,
+        {{ empty_string_list() }} as dq_emptied_columns,
         {{ shopify_source_name('customer') }} as _source_file,
         _source_row,
         raw_row

@@ -3,7 +3,7 @@
 -- rows), base_shopify__refunds (the refunded order) and data_quality_issues (the others).
 with
 
-source_orders as not materialized (
+source_orders as {{ not_materialized() }} (
     -- Not materialized: the store currency reads it again, as a reader of its own.
     select * from {{ shopify_table('order') }}
 ),
@@ -30,21 +30,21 @@ store as (
 numbered as (
     select
         source_orders.*,
-        source_orders as raw_row,
+        {{ row_as_struct('source_orders') }} as raw_row,
         -- A table has no row order: the row's place by id and sync time names it in
         -- data_quality_issues (the hash makes the order total, so every read numbers rows alike).
-        row_number() over (
+        cast(row_number() over (
             order by
-                source_orders.id, source_orders._fivetran_synced,
-                source_orders.updated_at, hash(source_orders)
-        ) as _source_row
+                source_orders.id nulls last, source_orders._fivetran_synced nulls last,
+                source_orders.updated_at nulls last, {{ row_hash('source_orders') }}
+        ) as bigint) as _source_row
     from source_orders
 ),
 
 parsed as (
     select
-        cast(id as varchar) as order_id,
-        cast(customer_id as varchar) as contact_id,
+        cast(id as string) as order_id,
+        cast(customer_id as string) as contact_id,
         -- processed_at is when the order was placed (an imported order keeps its own date).
         coalesce(processed_at, created_at) as ordered_at,
         case
@@ -63,10 +63,10 @@ parsed as (
         coalesce(_fivetran_deleted, false) as is_deleted,
         coalesce(test, false) as is_test_order,
         -- Two copies of one id: the one Fivetran wrote last wins.
-        row_number() over (
+        cast(row_number() over (
             partition by id
             order by _fivetran_synced desc nulls last, updated_at desc nulls last, _source_row desc
-        ) as copy_rank,
+        ) as bigint) as copy_rank,
         _source_row,
         raw_row
     from numbered
@@ -121,7 +121,7 @@ final as (
         copy_rank,
         order_id as record_key,
         dq_failure,
-        cast([] as varchar[]) as dq_emptied_columns,
+        {{ empty_string_list() }} as dq_emptied_columns,
         {{ shopify_source_name('order') }} as _source_file,
         _source_row,
         raw_row

@@ -14,25 +14,25 @@ refunds as (
 numbered as (
     select
         source_refund_lines.*,
-        source_refund_lines as raw_row,
-        row_number() over (
+        {{ row_as_struct('source_refund_lines') }} as raw_row,
+        cast(row_number() over (
             order by
-                source_refund_lines.id, source_refund_lines._fivetran_synced,
-                hash(source_refund_lines)
-        ) as _source_row
+                source_refund_lines.id nulls last, source_refund_lines._fivetran_synced nulls last,
+                {{ row_hash('source_refund_lines') }}
+        ) as bigint) as _source_row
     from source_refund_lines
 ),
 
 parsed as (
     select
-        cast(numbered.id as varchar) as refund_line_id,
+        cast(numbered.id as string) as refund_line_id,
         numbered.refund_id,
         cast(numbered.subtotal as decimal(18, 4)) as subtotal,
         cast(numbered.total_tax as decimal(18, 4)) as total_tax,
-        row_number() over (
+        cast(row_number() over (
             partition by numbered.id
             order by numbered._fivetran_synced desc nulls last, numbered._source_row desc
-        ) as copy_rank,
+        ) as bigint) as copy_rank,
         refunds.refund_id is not null as has_refund,
         numbered._source_row,
         numbered.raw_row
@@ -44,7 +44,7 @@ parsed as (
 final as (
     select
         refund_line_id,
-        cast(refund_id as varchar) as refund_id,
+        cast(refund_id as string) as refund_id,
         subtotal,
         total_tax,
         refund_line_id as record_key,
@@ -56,7 +56,7 @@ final as (
             ("subtotal is null", 'missing_required_value', 'subtotal'),
             ("subtotal < 0", 'negative_amount', 'subtotal'),
         ]) }} as dq_failure,
-        cast([] as varchar[]) as dq_emptied_columns,
+        {{ empty_string_list() }} as dq_emptied_columns,
         {{ shopify_source_name('order_line_refund') }} as _source_file,
         _source_row,
         raw_row

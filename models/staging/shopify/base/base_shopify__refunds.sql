@@ -21,23 +21,25 @@ orders as (
 numbered as (
     select
         source_refunds.*,
-        source_refunds as raw_row,
-        row_number() over (
-            order by source_refunds.id, source_refunds._fivetran_synced, hash(source_refunds)
-        ) as _source_row
+        {{ row_as_struct('source_refunds') }} as raw_row,
+        cast(row_number() over (
+            order by
+                source_refunds.id nulls last, source_refunds._fivetran_synced nulls last,
+                {{ row_hash('source_refunds') }}
+        ) as bigint) as _source_row
     from source_refunds
 ),
 
 parsed as (
     select
-        cast(id as varchar) as refund_id,
-        cast(order_id as varchar) as order_id,
+        cast(id as string) as refund_id,
+        cast(order_id as string) as order_id,
         -- processed_at is when the money went back; created_at when it was not recorded.
         coalesce(processed_at, created_at) as refunded_at,
-        row_number() over (
+        cast(row_number() over (
             partition by id
             order by _fivetran_synced desc nulls last, _source_row desc
-        ) as copy_rank,
+        ) as bigint) as copy_rank,
         _source_row,
         raw_row
     from numbered
@@ -85,7 +87,7 @@ final as (
         cast(amount_in_currency * exchange_rate as decimal(18, 4)) as amount_net,
         refund_id as record_key,
         dq_failure,
-        cast([] as varchar[]) as dq_emptied_columns,
+        {{ empty_string_list() }} as dq_emptied_columns,
         {{ shopify_source_name('refund') }} as _source_file,
         _source_row,
         raw_row

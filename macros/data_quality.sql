@@ -11,7 +11,7 @@
 {% macro usable_rows(model) -%}
     {#- The usable rows of a raw-contract staging model (stg_raw__<entity>), with the entity's
         columns only: the rows whose verdict is null, without the verdict's columns. -#}
-    select * except (dq_failure, dq_emptied_columns, record_key, _source_file, _source_row, raw_row)
+    select {{ star_except(['dq_failure', 'dq_emptied_columns', 'record_key', '_source_file', '_source_row', 'raw_row']) }}
     from {{ ref(model) }}
     where dq_failure is null
 {%- endmacro %}

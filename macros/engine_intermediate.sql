@@ -76,3 +76,13 @@
     {%- set scale = 10 ** (digits | int) -%}
     (round(cast({{ expression }} as double) * {{ scale }}D, 0) / {{ scale }}D)
 {%- endmacro %}
+
+{% macro star_except(columns) -%}
+    {#- Every column but `columns` (a list of names): `select {{ star_except([...]) }} from ...`.
+        DuckDB's spelling is `* exclude (...)` (sqlfluff's DuckDB dialect parses no `* except`). -#}
+    {{ return(adapter.dispatch('star_except', 'segment_warehouse')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__star_except(columns) -%}* exclude ({{ columns | join(', ') }}){%- endmacro %}
+
+{% macro default__star_except(columns) -%}* except ({{ columns | join(', ') }}){%- endmacro %}

@@ -7,6 +7,8 @@
 -- automation_app_channels - and says so), priority (the contact is in a scenario of higher priority:
 -- one of its entries has not exited and still has a step due in the window or later).
 -- The daily cap and what was already issued are applied in automation_issued.
+{%- set lateness = hours_interval(int_var('automation_lateness_hours')) %}
+
 with
 
 matched as (
@@ -57,7 +59,7 @@ current_entries as (
     from entry_spans
     where
         exited_at is null
-        and last_due_at > {{ automation_as_of() }} - {{ hours_interval(int_var('automation_lateness_hours')) }}
+        and last_due_at > {{ automation_as_of() }} - {{ lateness }}
 ),
 
 due as (
@@ -65,7 +67,7 @@ due as (
     from matched
     where
         due_at <= {{ automation_as_of() }}
-        and due_at > {{ automation_as_of() }} - {{ hours_interval(int_var('automation_lateness_hours')) }}
+        and due_at > {{ automation_as_of() }} - {{ lateness }}
 ),
 
 with_channel as (

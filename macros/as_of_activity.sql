@@ -15,12 +15,12 @@
         the columns it needs, instead of DuckDB first copying every email event (32M at 10M orders). -#}
 with
 
-email_events as not materialized (
+email_events as {{ not_materialized() }} (
     -- The usable rows (macros/data_quality.sql)
     {{ usable_rows('stg_raw__email_events') }}
 ),
 
-events_as_of as not materialized (
+events_as_of as {{ not_materialized() }} (
     select
         contact_id,
         campaign_id,
@@ -28,7 +28,7 @@ events_as_of as not materialized (
         event_type,
         occurred_at
     from email_events
-    where occurred_at < {{ as_of }} + to_days(1)
+    where occurred_at < {{ as_of }} + {{ days_interval(1) }}
 ),
 
 history_per_contact as (
@@ -112,7 +112,7 @@ select * from final
         Each interaction earns the points of its type (seed nurturing_score_weights: web event types
         as they are, email opens and clicks as email_open / email_click), halved every
         var score_half_life_days of age: points * 0.5 ^ (days_since / half_life), days_since in whole
-        UTC days (an interaction on the as-of date keeps all its points). Types the seed does not list
+        UTC days (an interaction on the as-of date keeps all its points), to 9 decimals. Types the seed does not list
         earn nothing. The points are summed per type here; the cap and the bands are in customer_scores. -#}
 with
 
@@ -171,8 +171,12 @@ weighted as (
             ) then aged.interaction_type
             else 'other'
         end as interaction_type,
-        weights.points * pow(0.5, aged.age_days / {{ positive_int_var('score_half_life_days') }}.0)
-            as decayed_points
+        -- to 9 decimals, summed exactly as decimals: the sums are the same on every engine and in
+        -- any order (the score and the points in customer_scores are rounded to 2 decimals)
+        cast(
+            weights.points * pow(0.5, aged.age_days / cast({{ positive_int_var('score_half_life_days') }} as double))
+            as decimal(18, 9)
+        ) as decayed_points
     from aged
     inner join weights
         on aged.interaction_type = weights.interaction_type
@@ -182,12 +186,12 @@ per_contact as (
     select
         contact_id,
         count(*) as scored_interactions_count,
-        sum(decayed_points) as total_points,
+        cast(sum(decayed_points) as double) as total_points,
         {%- for interaction_type in nurturing_interaction_types() %}
-        coalesce(sum(decayed_points) filter (where interaction_type = '{{ interaction_type }}'), 0)
+        cast(coalesce(sum(decayed_points) filter (where interaction_type = '{{ interaction_type }}'), 0) as double)
             as {{ interaction_type }}_points,
         {%- endfor %}
-        coalesce(sum(decayed_points) filter (where interaction_type = 'other'), 0) as other_points
+        cast(coalesce(sum(decayed_points) filter (where interaction_type = 'other'), 0) as double) as other_points
     from weighted
     group by contact_id
 )

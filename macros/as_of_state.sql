@@ -236,8 +236,8 @@ final as (
         last_transaction_date,
         cast(transactions_count as integer) as transactions_count,
         cast(transactions_count - 1 as integer) as repeat_transactions,
-        cast(date_diff('day', first_transaction_date, last_transaction_date) as integer) as t_x_days,
-        cast(date_diff('day', first_transaction_date, {{ as_of }}) as integer) as t_days,
+        cast({{ days_between('first_transaction_date', 'last_transaction_date') }} as integer) as t_x_days,
+        cast({{ days_between('first_transaction_date', as_of) }} as integer) as t_days,
         cast(total_amount as decimal(18, 4)) as total_amount,
         cast(repeat_transaction_mean_amount as double) as repeat_transaction_mean_amount
     from summarised

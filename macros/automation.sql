@@ -46,8 +46,8 @@
         after the trigger's UTC date (seed automation_steps has exactly one of them). -#}
     case
         when {{ delay_days }} is not null
-            then cast(cast({{ trigger_at }} as date) + cast({{ delay_days }} as integer) as timestamp)
-        else {{ trigger_at }} + to_hours(cast({{ delay_hours }} as bigint))
+            then cast({{ date_plus_days('cast(' ~ trigger_at ~ ' as date)', 'cast(' ~ delay_days ~ ' as integer)') }} as timestamp)
+        else {{ trigger_at }} + {{ hours_interval('cast(' ~ delay_hours ~ ' as bigint)') }}
     end
 {%- endmacro %}
 

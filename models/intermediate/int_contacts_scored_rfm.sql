@@ -31,9 +31,9 @@ ranked as (
 scores as (
     select
         contact_id,
-        cast(1 + (5 * (recency_rank - 1)) // scored_count as integer) as r_score,
-        cast(1 + (5 * (frequency_rank - 1)) // scored_count as integer) as f_score,
-        cast(1 + (5 * (monetary_rank - 1)) // scored_count as integer) as m_score
+        cast(1 + {{ integer_divide('(5 * (recency_rank - 1))', 'scored_count') }} as integer) as r_score,
+        cast(1 + {{ integer_divide('(5 * (frequency_rank - 1))', 'scored_count') }} as integer) as f_score,
+        cast(1 + {{ integer_divide('(5 * (monetary_rank - 1))', 'scored_count') }} as integer) as m_score
     from ranked
 ),
 {% else %}
@@ -64,7 +64,7 @@ final as (
         r_score,
         f_score,
         m_score,
-        cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar) as rfm_cell
+        cast(r_score as string) || cast(f_score as string) || cast(m_score as string) as rfm_cell
     from scores
 )
 

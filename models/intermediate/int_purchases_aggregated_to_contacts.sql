@@ -59,7 +59,9 @@ valid_order_items as (
 order_values as (
     select
         contact_id,
-        cast(round(sum(amount_net) / count(*), 4) as decimal(18, 4)) as average_order_value
+        -- the mean as a double (DuckDB divides a decimal by a count so), rounded to 4 decimals
+        cast({{ round_double('cast(sum(amount_net) as double) / count(*)', 4) }} as decimal(18, 4))
+            as average_order_value
     from valid_orders
     group by contact_id
 ),

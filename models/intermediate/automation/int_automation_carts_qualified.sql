@@ -40,7 +40,7 @@ carts_with_orders as (
         max(valid_orders.ordered_at) filter (
             where valid_orders.ordered_at < known_carts.created_at
         ) as last_order_at,
-        arg_max(valid_orders.amount_net, valid_orders.order_number) filter (
+        max_by(valid_orders.amount_net, valid_orders.order_number) filter (
             where valid_orders.ordered_at < known_carts.created_at
         ) as last_order_net,
         min(valid_orders.ordered_at) filter (
@@ -61,7 +61,7 @@ final as (
         created_at as trigger_at,
         created_at as entered_at,
         cast(orders_before as integer) as orders_count_at_trigger,
-        cast(date_diff('day', cast(last_order_at as date), cast(created_at as date)) as integer)
+        cast({{ days_between('cast(last_order_at as date)', 'cast(created_at as date)') }} as integer)
             as days_since_order_at_trigger,
         cast(last_order_net as decimal(18, 4)) as last_order_net_at_trigger,
         next_order_at as exited_at,
@@ -69,7 +69,7 @@ final as (
     from carts_with_orders
     where
         last_order_at is null
-        or date_diff('day', cast(last_order_at as date), cast(created_at as date))
+        or {{ days_between('cast(last_order_at as date)', 'cast(created_at as date)') }}
         >= {{ int_var('automation_cart_min_days_since_order') }}
 )
 

@@ -55,10 +55,12 @@ inactive_candidates as (
         case
             when inactive_first_step.first_delay_hours % 24 = 0
                 then cast(
-                    cast(valid_orders.ordered_at as date)
-                    + cast(inactive_first_step.first_delay_hours // 24 as integer) as timestamp
+                    {{ date_plus_days(
+                        'cast(valid_orders.ordered_at as date)',
+                        'cast(' ~ integer_divide('inactive_first_step.first_delay_hours', 24) ~ ' as integer)'
+                    ) }} as timestamp
                 )
-            else valid_orders.ordered_at + to_hours(inactive_first_step.first_delay_hours)
+            else valid_orders.ordered_at + {{ hours_interval('inactive_first_step.first_delay_hours') }}
         end as entered_at
     from valid_orders
     cross join inactive_first_step

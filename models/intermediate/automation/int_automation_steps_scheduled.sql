@@ -7,6 +7,8 @@
 -- automation_app_channels - and says so), priority (the contact is in a scenario of higher priority:
 -- one of its entries has not exited and still has a step due in the window or later).
 -- The daily cap and what was already issued are applied in automation_issued.
+{%- set lateness = hours_interval(int_var('automation_lateness_hours')) %}
+
 with
 
 matched as (
@@ -57,7 +59,7 @@ current_entries as (
     from entry_spans
     where
         exited_at is null
-        and last_due_at > {{ automation_as_of() }} - to_hours({{ int_var('automation_lateness_hours') }})
+        and last_due_at > {{ automation_as_of() }} - {{ lateness }}
 ),
 
 due as (
@@ -65,7 +67,7 @@ due as (
     from matched
     where
         due_at <= {{ automation_as_of() }}
-        and due_at > {{ automation_as_of() }} - to_hours({{ int_var('automation_lateness_hours') }})
+        and due_at > {{ automation_as_of() }} - {{ lateness }}
 ),
 
 with_channel as (
@@ -90,7 +92,7 @@ with_channel as (
         ) as higher_priority,
         (
             select
-                arg_min(
+                min_by(
                     current_entries.scenario || ' ' || current_entries.trigger_id,
                     current_entries.priority
                 )
@@ -121,7 +123,7 @@ judged as (
             when exited_at is not null
                 then
                     'left the scenario: ' || exit_reason || ' at '
-                    || strftime(exited_at, '%Y-%m-%d %H:%M:%S')
+                    || {{ format_timestamp_seconds('exited_at') }}
             when channel = 'email' and not is_email_reachable
                 then 'email needs is_email_reachable (no email or consent, unsubscribed or hard-bounced)'
             when channel = 'sms' and not has_sms_consent then 'sms needs sms_consent'
@@ -148,7 +150,7 @@ final as (
         cast(discount_pct as decimal(5, 2)) as discount_pct,
         case
             when discount_pct is not null and valid_hours is not null
-                then due_at + to_hours(cast(valid_hours as bigint))
+                then due_at + {{ hours_interval('cast(valid_hours as bigint)') }}
         end as valid_until,
         held_rule,
         held_reason,

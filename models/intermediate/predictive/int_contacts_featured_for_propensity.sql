@@ -54,9 +54,8 @@ buyers_in_horizon as (
         contacts.rfm_monetary as monetary,
         contacts.orders_count,
         contacts.days_since_last_order,
-        date_diff(
-            'day', cast(least(contacts.created_at, contacts.first_order_at) as date), {{ state.as_of }}
-        ) as tenure_days,
+        {{ days_between('cast(least(contacts.created_at, contacts.first_order_at) as date)', state.as_of) }}
+            as tenure_days,
         {{ lifecycle_stage('contacts.orders_count', 'contacts.days_since_last_order') }} as lifecycle_stage,
         coalesce(email.sends_count, 0) as sends_count,
         coalesce(email.opened_sends_count, 0) as opened_sends_count,

@@ -83,7 +83,7 @@
 {% macro days_since(timestamp_column, as_of=none) -%}
     {#- Whole UTC days from the event's date to the as-of date (0 = on the as-of date); `as_of`, a
         SQL date expression, replaces the as-of date (default as_of_date()). -#}
-    date_diff('day', cast({{ timestamp_column }} as date), {{ as_of or as_of_date() }})
+    {{ days_between('cast(' ~ timestamp_column ~ ' as date)', as_of or as_of_date()) }}
 {%- endmacro %}
 
 {% macro in_rfm_window(days_expression) -%}

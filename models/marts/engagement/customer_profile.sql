@@ -69,16 +69,7 @@ aged as (
 
 plausible as (
     select
-        contact_id,
-        as_of_date,
-        birth_date,
-        city,
-        region,
-        country_code,
-        country_name,
-        days_since_last_order,
-        latitude,
-        longitude,
+        *,
         cast(case when age_years <= 120 then age_years end as integer) as age
     from aged
 ),
@@ -152,7 +143,9 @@ nearest_store_distances as (
     select
         contact_id,
         {{ struct_field('nearest', 'store_id') }} as nearest_store_id,
-        cast({{ round_double(struct_field('nearest', 'distance_km'), 3) }} as decimal(12, 3)) as distance_to_store_km
+        cast(
+            {{ round_double(struct_field('nearest', 'distance_km'), 3) }} as decimal(12, 3)
+        ) as distance_to_store_km
     from nearest_stores
 ),
 

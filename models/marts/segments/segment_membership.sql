@@ -68,7 +68,10 @@ static_memberships as (
         segments.sms_consent,
         segments.unsubscribed_at,
         segments.engagement_level,
-        {{ struct_of({'segment_family': "'static'", 'segment': 'static_members.static_segment'}) }} as membership
+        {{ struct_of({
+            'segment_family': "'static'",
+            'segment': 'static_members.static_segment',
+        }) }} as membership
     from static_members
     inner join segments
         on static_members.contact_id = segments.contact_id

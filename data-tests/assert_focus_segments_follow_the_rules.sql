@@ -36,7 +36,7 @@ expected as (
                 then 'repeat_buyer_lapsing'
             when
                 segments.orders_count = 0
-                and date_diff('day', cast(segments.subscribed_at as date), segments.as_of_date)
+                and {{ days_between('cast(segments.subscribed_at as date)', 'segments.as_of_date') }}
                 <= {{ int_var('new_subscriber_days') }}
                 then 'new_subscriber_non_buyer'
         end as expected_segment

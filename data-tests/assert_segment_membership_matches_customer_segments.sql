@@ -140,8 +140,8 @@ expected_custom as (
     union all
     {% endfor %}
     select
-        cast(null as varchar) as contact_id,
-        cast(null as varchar) as segment
+        cast(null as string) as contact_id,
+        cast(null as string) as segment
     where false
 ),
 

@@ -7,10 +7,7 @@
 -#}
 {% macro email_check(address) -%}
     coalesce(
-        regexp_full_match(
-            {{ address }},
-            '^[a-z0-9._%+''-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$'
-        ),
+        {{ regexp_full_match(address, "^[a-z0-9._%+''-]+@[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}$") }},
         false
     )
 {%- endmacro %}

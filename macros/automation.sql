@@ -71,6 +71,19 @@
 {% macro forget_automation_issued_of_build() -%}
     {#- pre-hook of automation_issued: drop the rows of this build's moment (automation_as_of),
         which it decides again. -#}
+    {{ return(adapter.dispatch('forget_automation_issued_of_build', 'segment_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__forget_automation_issued_of_build() -%}
+    {#- Spark: the table is partitioned by issued_at; this moment's partition is dropped. -#}
+    {%- if is_incremental() -%}
+        {{ drop_partitions_statement(this, 'issued_at', [(automation_as_of() | trim)[10:]]) }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__forget_automation_issued_of_build() -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where issued_at = {{ automation_as_of() }}
     {%- else -%}

@@ -88,6 +88,16 @@
 {%- endmacro %}
 
 {% macro check_custom_segment_columns(segments) -%}
+    {{ return(adapter.dispatch('check_custom_segment_columns', 'segment_warehouse')(segments)) }}
+{%- endmacro %}
+
+{% macro default__check_custom_segment_columns(segments) -%}
+    {#- Spark: no check before the SQL runs (DuckDB's parser is not there to read the conditions);
+        a condition naming a column customer_segments lacks fails the model's own SQL (Spark's
+        UNRESOLVED_COLUMN error names the column). -#}
+{%- endmacro %}
+
+{% macro duckdb__check_custom_segment_columns(segments) -%}
     {#- Stops the build when a custom segment's condition does not parse, or names a column that
         customer_segments does not have (its enforced contract: the columns declared in
         models/marts/segments/_segments__models.yml). DuckDB's own parser reads each condition

@@ -18,7 +18,7 @@
 {% macro nurturing_score(total_points) -%}
     {#- SPEC section 5: the decayed points of a contact (null = none) capped at var score_cap, rounded
         to 2 decimals. -#}
-    round(least(coalesce({{ total_points }}, 0), {{ number_var('score_cap') }}), 2)
+    {{ round_double('least(coalesce(' ~ total_points ~ ', 0), ' ~ number_var('score_cap') ~ ')', 2) }}
 {%- endmacro %}
 
 {% macro share_of_rank_tiers(rank, population, tiers, last_tier) -%}

@@ -32,7 +32,7 @@ checked as (
         addressed.segment,
         addressed.segment_key,
         addressed.email_address as email,
-        sha256(addressed.email_address) as email_sha256,
+        {{ sha256_hex('addressed.email_address') }} as email_sha256,
         addressed.first_name,
         addressed.last_name,
         -- The email check (docs/operator.md, Activation; macro email_check).

@@ -39,7 +39,7 @@ held as (
             held_reason,
             case
                 when issued_at is not null
-                    then 'issued by a later build, at ' || strftime(issued_at, '%Y-%m-%d %H:%M:%S')
+                    then 'issued by a later build, at ' || {{ format_timestamp_seconds('issued_at') }}
                 else
                     'the contact reached automation_max_messages_per_day ('
                     || {{ int_var('automation_max_messages_per_day') }} || ') that day'

@@ -9,12 +9,15 @@
 -- moment (a backfill) makes the decisions it made then; a rerun of the same moment replaces that
 -- moment's rows (pre-hook, as segment_membership_history replaces its day), so the ledger is what
 -- a build from scratch of the same moments gives. Rows of other moments are never changed.
+-- On Spark (Parquet tables take no DELETE) the table is partitioned by issued_at and the pre-hook
+-- drops this moment's partition.
 -- full_refresh=false: `dbt build --full-refresh` keeps the ledger; drop the table by hand to start
 -- it over.
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
+        partition_by=(none if target.type == 'duckdb' else ['issued_at']),
         on_schema_change='fail',
         full_refresh=false,
         pre_hook="{{ forget_automation_issued_of_build() }}",
@@ -40,10 +43,10 @@ ledger as (
 {% else %}
 ledger as (
     select
-        cast(null as varchar) as contact_id,
-        cast(null as varchar) as scenario,
+        cast(null as string) as contact_id,
+        cast(null as string) as scenario,
         cast(null as integer) as step,
-        cast(null as varchar) as trigger_id,
+        cast(null as string) as trigger_id,
         cast(null as timestamp) as issued_at
     where false
 ),

@@ -68,7 +68,7 @@ levelled as (
         opened_sends_count,
         opens_count,
         clicks_count,
-        round(open_rate, 4) as open_rate,
+        {{ round_double('open_rate', 4) }} as open_rate,
         last_opened_at,
         cast({{ days_since('last_opened_at') }} as integer) as days_since_last_open
     from rated

@@ -69,7 +69,7 @@ aged as (
 
 plausible as (
     select
-        * exclude (age_years),
+        *,
         cast(case when age_years <= 120 then age_years end as integer) as age
     from aged
 ),
@@ -110,7 +110,7 @@ banded as (
 persona_matches as (
     select
         with_city_flag.contact_id,
-        arg_min(personas.persona, personas.priority) as persona
+        min_by(personas.persona, personas.priority) as persona
     from with_city_flag
     inner join personas
         on
@@ -123,13 +123,13 @@ persona_matches as (
 nearest_stores as (
     select
         with_city_flag.contact_id,
-        min({
-            'distance_km': {{ haversine_km(
+        min({{ struct_of({
+            'distance_km': haversine_km(
                 'with_city_flag.latitude', 'with_city_flag.longitude',
                 'store_locations.latitude', 'store_locations.longitude'
-            ) }},
-            'store_id': store_locations.store_id
-        }) as nearest
+            ),
+            'store_id': 'store_locations.store_id',
+        }) }}) as nearest
     from with_city_flag
     cross join store_locations
     where
@@ -142,8 +142,10 @@ nearest_stores as (
 nearest_store_distances as (
     select
         contact_id,
-        struct_extract(nearest, 'store_id') as nearest_store_id,
-        cast(round(struct_extract(nearest, 'distance_km'), 3) as decimal(12, 3)) as distance_to_store_km
+        {{ struct_field('nearest', 'store_id') }} as nearest_store_id,
+        cast(
+            {{ round_double(struct_field('nearest', 'distance_km'), 3) }} as decimal(12, 3)
+        ) as distance_to_store_km
     from nearest_stores
 ),
 

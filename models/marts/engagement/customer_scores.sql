@@ -19,10 +19,11 @@ scored as (
         {{ nurturing_score('points.total_points') }} as nurturing_score,
         cast(coalesce(points.scored_interactions_count, 0) as integer) as scored_interactions_count,
         {%- for interaction_type in nurturing_interaction_types() %}
-        round(coalesce(points.{{ interaction_type }}_points, 0), 2) as {{ interaction_type }}_points,
+        {{ round_double('coalesce(points.' ~ interaction_type ~ '_points, 0)', 2) }}
+            as {{ interaction_type }}_points,
         {%- endfor %}
-        round(coalesce(points.other_points, 0), 2) as other_points,
-        round(coalesce(points.total_points, 0), 2) as uncapped_points
+        {{ round_double('coalesce(points.other_points, 0)', 2) }} as other_points,
+        {{ round_double('coalesce(points.total_points, 0)', 2) }} as uncapped_points
     from contacts
     left join points
         on contacts.contact_id = points.contact_id

@@ -4,6 +4,7 @@
 -- Incremental: a build as of D recomputes the changes of D (against the built date before it) and
 -- of the built date just after D (against D), which a backfill of D changes; the other days keep
 -- their rows. A first build or --full-refresh computes every pair of consecutive dates.
+-- On Spark the table is partitioned by as_of_date and the pre-hook drops the two partitions.
 -- The two dates of a pair are matched by one full outer join on (contact, family, segment): a row of
 -- the later date without a match is an entry, one of the earlier date an exit (instead of an anti
 -- join each way). In a family with one segment per contact a move from A to B is the exit from A and
@@ -13,6 +14,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        partition_by=(none if target.type == 'duckdb' else ['as_of_date']),
         on_schema_change='fail',
         pre_hook="{{ forget_membership_changes_of_build() }}",
     )

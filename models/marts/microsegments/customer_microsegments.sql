@@ -50,16 +50,16 @@ final as (
     select
         contact_id,
         as_of_date,
-        cast(persona as varchar) as persona,
-        cast(lifecycle_stage as varchar) as lifecycle_stage,
-        cast(rfm_segment as varchar) as rfm_segment,
-        cast(combination as varchar) as combination,
+        cast(persona as string) as persona,
+        cast(lifecycle_stage as string) as lifecycle_stage,
+        cast(rfm_segment as string) as rfm_segment,
+        cast(combination as string) as combination,
         cast(combination_size as integer) as combination_size,
         cast(
             case
                 when combination_size >= {{ int_var('microsegment_min_size') }} then combination
                 else 'other'
-            end as varchar
+            end as string
         ) as microsegment
     from sized
 )

@@ -27,6 +27,10 @@
 {%- for segment in custom %}
 {%- do families.append(('custom', custom_segment_label(segment))) %}
 {%- endfor %}
+{%- set memberships = [] %}
+{%- for family, label in families %}
+{%- do memberships.append(struct_of({'segment_family': "'" ~ family ~ "'", 'segment': label})) %}
+{%- endfor %}
 
 with
 
@@ -49,11 +53,7 @@ family_memberships as (
         sms_consent,
         unsubscribed_at,
         engagement_level,
-        unnest([
-            {%- for family, label in families %}
-            { 'segment_family': '{{ family }}', 'segment': {{ label }} }{{ ',' if not loop.last }}
-            {%- endfor %}
-        ]) as membership
+        {{ unnest_list(memberships) }} as membership
     from segments
 ),
 
@@ -68,7 +68,10 @@ static_memberships as (
         segments.sms_consent,
         segments.unsubscribed_at,
         segments.engagement_level,
-        { 'segment_family': 'static', 'segment': static_members.static_segment } as membership
+        {{ struct_of({
+            'segment_family': "'static'",
+            'segment': 'static_members.static_segment',
+        }) }} as membership
     from static_members
     inner join segments
         on static_members.contact_id = segments.contact_id
@@ -107,9 +110,9 @@ segment_keys as (
     select
         segment_family,
         segment,
-        segment_family || ':' || trim(
-            regexp_replace(lower(replace(segment, '''', '')), '[^a-z0-9]+', '_', 'g'), '_'
-        ) as segment_key
+        segment_family || ':' || {{ trim_characters(
+            regexp_replace_all("lower(replace(segment, '''', ''))", '[^a-z0-9]+', '_'), '_'
+        ) }} as segment_key
     from segment_labels
     where segment is not null
 ),
@@ -134,8 +137,8 @@ final as (
     from unnested
     inner join segment_keys
         on
-            struct_extract(unnested.membership, 'segment_family') = segment_keys.segment_family
-            and struct_extract(unnested.membership, 'segment') = segment_keys.segment
+            {{ struct_field('unnested.membership', 'segment_family') }} = segment_keys.segment_family
+            and {{ struct_field('unnested.membership', 'segment') }} = segment_keys.segment
 )
 
 select * from final

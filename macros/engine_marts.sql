@@ -3,35 +3,6 @@
     implementation (the SQL the models always had on DuckDB) and a default__ one (Spark).
 -#}
 
-{% macro days_between(start_date, end_date) -%}
-    {#- Whole days from the date `start_date` to the date `end_date` (negative when it is earlier). -#}
-    {{ return(adapter.dispatch('days_between', 'segment_warehouse')(start_date, end_date)) }}
-{%- endmacro %}
-
-{% macro duckdb__days_between(start_date, end_date) -%}
-    date_diff('day', {{ start_date }}, {{ end_date }})
-{%- endmacro %}
-
-{% macro default__days_between(start_date, end_date) -%}
-    datediff({{ end_date }}, {{ start_date }})
-{%- endmacro %}
-
-{% macro round_double(expression, digits) -%}
-    {#- A double rounded to `digits` decimals, half away from zero, the way DuckDB does it
-        (round(x * 10^d) / 10^d in doubles): Spark's round(double, d) rounds the exact decimal
-        value of the double instead, which differs on values such as 12.3445 (12.344499...). -#}
-    {{ return(adapter.dispatch('round_double', 'segment_warehouse')(expression, digits)) }}
-{%- endmacro %}
-
-{% macro duckdb__round_double(expression, digits) -%}
-    round({{ expression }}, {{ digits }})
-{%- endmacro %}
-
-{% macro default__round_double(expression, digits) -%}
-    {%- set scale = 10 ** (digits | int) -%}
-    (round(cast({{ expression }} as double) * {{ scale }}.0D, 0) / {{ scale }}.0D)
-{%- endmacro %}
-
 {% macro struct_field(expression, field) -%}
     {#- The field `field` of a struct value. -#}
     {{ return(adapter.dispatch('struct_field', 'segment_warehouse')(expression, field)) }}
@@ -45,13 +16,13 @@
     {{ expression }}.{{ field }}
 {%- endmacro %}
 
-{% macro unnest_list(items) -%}
+{% macro unnest_values(items) -%}
     {#- A select-list expression giving one row per item of the list of SQL expressions `items`
-        (of one type): `unnest_list([...]) as name`. -#}
-    {{ return(adapter.dispatch('unnest_list', 'segment_warehouse')(items)) }}
+        (of one type): `unnest_values([...]) as name`. -#}
+    {{ return(adapter.dispatch('unnest_values', 'segment_warehouse')(items)) }}
 {%- endmacro %}
 
-{% macro duckdb__unnest_list(items) -%}
+{% macro duckdb__unnest_values(items) -%}
     unnest([
         {%- for item in items %}
         {{ item }}{{ ',' if not loop.last }}
@@ -59,7 +30,7 @@
     ])
 {%- endmacro %}
 
-{% macro default__unnest_list(items) -%}
+{% macro default__unnest_values(items) -%}
     explode(array(
         {%- for item in items %}
         {{ item }}{{ ',' if not loop.last }}
@@ -124,19 +95,6 @@
 
 {% macro default__sha256_hex(expression) -%}
     sha2({{ expression }}, 256)
-{%- endmacro %}
-
-{% macro format_timestamp_seconds(expression) -%}
-    {#- A timestamp as text YYYY-MM-DD HH:MM:SS. -#}
-    {{ return(adapter.dispatch('format_timestamp_seconds', 'segment_warehouse')(expression)) }}
-{%- endmacro %}
-
-{% macro duckdb__format_timestamp_seconds(expression) -%}
-    strftime({{ expression }}, '%Y-%m-%d %H:%M:%S')
-{%- endmacro %}
-
-{% macro default__format_timestamp_seconds(expression) -%}
-    date_format({{ expression }}, 'yyyy-MM-dd HH:mm:ss')
 {%- endmacro %}
 
 {% macro drop_partitions_statement(relation, column, values) -%}

@@ -53,7 +53,7 @@ family_memberships as (
         sms_consent,
         unsubscribed_at,
         engagement_level,
-        {{ unnest_list(memberships) }} as membership
+        {{ unnest_values(memberships) }} as membership
     from segments
 ),
 

@@ -72,6 +72,7 @@ _KINDS = {
     "DOUBLE": "double",
     "FLOAT": "double",
     "VARCHAR": "text",
+    "JSON": "text",
     "BOOLEAN": "boolean",
     "DATE": "date",
     "TIMESTAMP": "timestamp",

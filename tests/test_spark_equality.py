@@ -3,8 +3,10 @@
 The test store (the suite's demo store: 3,000 contacts, seed 11, as of 2025-06-30) is built by the
 Dagster build job with DBT_TARGET=spark (landing as Spark tables, dbt build with the data tests,
 no DuckDB serving file): every mart of tests/spark_support.py's COMPARED_MARTS must equal the
-DuckDB build's (`except all` both ways). `make spark-test` adds the held-out real shop, UCI Online
-Retail (541,909 lines), built on both engines (env SEGMENT_SPARK_FULL=1).
+DuckDB build's (`except all` both ways), and the dbt unit tests pass on the catalog it left.
+`make spark-test` (env SEGMENT_SPARK_FULL=1) adds a store made of rows that cannot be used (its
+data_quality_issues) and the held-out real shop, UCI Online Retail (541,909 lines), each built on
+both engines.
 """
 
 from __future__ import annotations
@@ -49,6 +51,18 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
         return build_on_spark(store, DEMO_AS_OF, build_root / "spark_demo")
 
     builds.submit("spark_demo", demo_on_spark)
+    if FULL:
+        # a store of rows that cannot be used (tests/test_raw_contract.py): data_quality_issues
+        from test_raw_contract import AS_OF as BAD_AS_OF
+        from test_raw_contract import write_bad_rows_store
+
+        bad_store = write_bad_rows_store(build_root / "spark_bad_rows_store").folder
+        builds.submit(
+            "bad_rows_duckdb", build_warehouse, bad_store, BAD_AS_OF, build_root / "bad_rows_duck"
+        )
+        builds.submit(
+            "spark_bad_rows", build_on_spark, bad_store, BAD_AS_OF, build_root / "spark_bad_rows"
+        )
     if FULL and ONLINE_RETAIL_FILE.exists():
         or_vars = {"source_system": "online_retail", "online_retail_path": str(ONLINE_RETAIL_FILE)}
         builds.submit(
@@ -85,7 +99,6 @@ def test_test_store_marts_equal_on_spark_and_duckdb(
     # a comparison of empty marts would prove nothing
     assert rows["customer_segments"] == 3_000
     assert rows["segment_membership"] > 20_000
-    assert rows["data_quality_issues"] > 0
     assert rows["automation_queue"] > 0
 
 
@@ -114,6 +127,20 @@ def test_unit_tests_pass_on_spark(builds: BuildPool) -> None:
 
 
 @pytest.mark.skipif(not FULL, reason="make spark-test (SEGMENT_SPARK_FULL=1)")
+def test_bad_rows_store_marts_equal_on_spark_and_duckdb(
+    builds: BuildPool, build_root: Path
+) -> None:
+    """The test store has no rows that cannot be used; this store is made of them."""
+    duck = builds.result("bad_rows_duckdb")
+    build = builds.result("spark_bad_rows").check()
+    export_spark_marts(build, build_root / "spark_bad_rows_export")
+    differences = compare_builds(duck, build_root / "spark_bad_rows_export")
+    assert_builds_equal(differences)
+    rows = {difference.mart: difference.duckdb_rows for difference in differences}
+    assert rows["data_quality_issues"] >= 20
+
+
+@pytest.mark.skipif(not FULL, reason="make spark-test (SEGMENT_SPARK_FULL=1)")
 @pytest.mark.skipif(not ONLINE_RETAIL_FILE.exists(), reason=f"{ONLINE_RETAIL_FILE} is missing")
 def test_online_retail_marts_equal_on_spark_and_duckdb(builds: BuildPool, build_root: Path) -> None:
     duck = builds.result("online_retail")
@@ -124,3 +151,4 @@ def test_online_retail_marts_equal_on_spark_and_duckdb(builds: BuildPool, build_
     assert_builds_equal(differences)
     rows = {difference.mart: difference.duckdb_rows for difference in differences}
     assert rows["customer_segments"] == 4_372
+    assert rows["data_quality_issues"] == 140_312

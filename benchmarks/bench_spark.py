@@ -8,8 +8,8 @@ Usage::
 For each store (the test store: 2,000 contacts, seed 7, as `make dbt-test` builds it; a size in
 orders: the cached stores of benchmarks/bench.py), each engine lands the files
 (segment-warehouse-land) and runs the same `dbt build` (models, seeds, data tests; no unit
-tests) from an empty warehouse, each step under /usr/bin/time -v (wall, CPU, peak RSS of the
-process tree's largest process: for Spark the JVM, which runs inside the dbt process). DuckDB
+tests) from an empty warehouse, each step under /usr/bin/time -v (wall, CPU, peak RSS; for Spark
+these two cover the dbt process only: /usr/bin/time does not see the JVM PySpark starts). DuckDB
 first, then Spark, one after the other, nothing else running. Results: <out>/spark_results.json
 and a Markdown table on stdout.
 """

@@ -41,7 +41,7 @@ def spark_conf(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder}/metastore_db;create=true"
         ),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder}",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home='{folder}'",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
         "spark.sql.shuffle.partitions": environ.get("SEGMENT_SPARK_SHUFFLE_PARTITIONS", "4"),

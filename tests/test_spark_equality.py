@@ -48,7 +48,8 @@ def submit_builds(builds: BuildPool, build_root: Path) -> None:
 
     def demo_on_spark():
         store = builds.result("demo")[0]
-        return build_on_spark(store, DEMO_AS_OF, build_root / "spark_demo")
+        # a space in the path: the Spark settings quote it (Derby home, Java options)
+        return build_on_spark(store, DEMO_AS_OF, build_root / "spark demo")
 
     builds.submit("spark_demo", demo_on_spark)
     if FULL:
